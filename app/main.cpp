@@ -1,0 +1,46 @@
+// Entry point of the `mabeam` command line: dispatches to one subcommand (commands.h).
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "app/commands.h"
+
+namespace {
+const char* kUsage =
+    "mabeam: a multi-agent cluster runtime with a deterministic simulator\n"
+    "\n"
+    "usage: mabeam <command> [options]   (mabeam <command> --help for its options)\n"
+    "\n"
+    "commands:\n"
+    "  sim FILE        run one scenario and print a report (exit 0 ok, 1 a check failed, 2 bad input)\n"
+    "  check PATH...   run scenario files or folders, one line each\n"
+    "  sweep FILE      run a scenario over many seeds, print failing seeds and how to replay them\n"
+    "  trace           summarize a trace or convert it to Perfetto JSON or Graphviz DOT\n"
+    "  bench           run the benchmark suite\n"
+    "  node            run one real node\n"
+    "  portmap         run the port mapper (name -> address registry, like Erlang's EPMD)\n";
+}
+
+int main(int argc, char** argv) {
+  using namespace mabeam::app;
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  struct Entry {
+    const char* name;
+    int (*fn)(int, char**);
+  };
+  static const Entry entries[] = {{"sim", cmd_sim},     {"check", cmd_check}, {"sweep", cmd_sweep}, {"trace", cmd_trace},
+                                  {"bench", cmd_bench}, {"node", cmd_node},   {"portmap", cmd_portmap}};
+  for (const auto& e : entries) {
+    if (cmd == e.name) {
+      std::string prog = std::string("mabeam ") + e.name;
+      argv[1] = prog.data();
+      return e.fn(argc - 1, argv + 1);
+    }
+  }
+  std::fprintf(stderr, "mabeam: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

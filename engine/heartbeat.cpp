@@ -1,0 +1,70 @@
+// The heartbeat failure detector (see heartbeat.h).
+#include "engine/heartbeat.h"
+
+namespace mabeam {
+
+const char* to_string(HeartbeatDetector::PeerState s) {
+  switch (s) {
+    case HeartbeatDetector::PeerState::unknown: return "joining";
+    case HeartbeatDetector::PeerState::active: return "active";
+    case HeartbeatDetector::PeerState::down: return "down";
+  }
+  return "?";
+}
+
+HeartbeatDetector::HeartbeatDetector(Node& node, HeartbeatConfig config, std::vector<std::string> peers,
+                                     std::uint64_t incarnation)
+    : Service(node), config_(config), incarnation_(incarnation) {
+  for (auto& p : peers)
+    if (p != ctx_.self()) peers_[p] = Peer{};
+  node_.route<Heartbeat>([this](const std::string& from, Heartbeat&& hb) { on_heartbeat(from, std::move(hb)); });
+}
+
+void HeartbeatDetector::start() {
+  if (ctx_.tracing())
+    ctx_.emit(TraceEvent("member").with("subject", ctx_.self()).with("state", "active").with("incarnation", incarnation_));
+  // Stagger the first beat by a random fraction of the interval so nodes do not beat in step.
+  ctx_.after(static_cast<DurationUs>(ctx_.rng().below(static_cast<std::uint64_t>(config_.interval))), [this] { tick(); });
+}
+
+void HeartbeatDetector::tick() {
+  const TimeUs now = ctx_.now();
+  ++seq_;
+  for (auto& [name, peer] : peers_) {
+    ctx_.send_msg(name, Heartbeat{incarnation_, seq_});
+    if (peer.state == PeerState::active && now - peer.last_heard > config_.down_after) set_state(name, peer, PeerState::down);
+  }
+  ctx_.after(config_.interval, [this] { tick(); });
+}
+
+void HeartbeatDetector::on_heartbeat(const std::string& from, Heartbeat&& hb) {
+  auto it = peers_.find(from);
+  if (it == peers_.end()) return;  // not a configured peer: ignored
+  Peer& p = it->second;
+  p.last_heard = ctx_.now();
+  if (hb.incarnation < p.incarnation) return;  // a stale beat from before a restart
+  const bool new_incarnation = hb.incarnation > p.incarnation;
+  p.incarnation = hb.incarnation;
+  if (p.state != PeerState::active || new_incarnation) set_state(from, p, PeerState::active);
+}
+
+void HeartbeatDetector::set_state(const std::string& name, Peer& p, PeerState s) {
+  p.state = s;
+  node_.metrics().inc(s == PeerState::down ? "heartbeat_marked_down_total" : "heartbeat_marked_up_total");
+  if (ctx_.tracing())
+    ctx_.emit(TraceEvent("member").with("subject", name).with("state", to_string(s)).with("incarnation", p.incarnation));
+}
+
+HeartbeatDetector::PeerState HeartbeatDetector::state_of(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? PeerState::unknown : it->second.state;
+}
+
+std::vector<std::string> HeartbeatDetector::active_peers() const {
+  std::vector<std::string> out;
+  for (const auto& [name, p] : peers_)
+    if (p.state == PeerState::active) out.push_back(name);
+  return out;
+}
+
+}  // namespace mabeam

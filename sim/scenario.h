@@ -1,0 +1,98 @@
+// A scenario as the simulator runs it: the in-memory form of the JSON scenario format
+// (DESIGN.md, "Scenario format"). load_scenario() is strict: any unknown key, wrong type,
+// unknown node name or out-of-range value is an error naming the JSON pointer, what was
+// expected and what was found, and nothing is simulated. scenarios/schema.json describes
+// the same format.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/node_setup.h"
+#include "engine/status.h"
+#include "engine/time.h"
+
+namespace mabeam::sim {
+
+struct Latency {
+  enum class Dist { fixed, uniform, normal, exponential, pareto };
+  Dist dist = Dist::uniform;
+  DurationUs value = 0;             // fixed
+  DurationUs min = ms(1), max = ms(5);  // uniform
+  DurationUs mean = 0, stddev = 0;  // normal (mean, stddev), exponential (mean)
+  DurationUs scale = 0;             // pareto
+  double shape = 0;                 // pareto
+};
+
+// Parameters of one directed link (or the default for all links).
+struct LinkParams {
+  Latency latency;
+  double loss = 0.0;
+  double duplicate = 0.0;
+  double reorder = 0.0;
+};
+
+struct LinkOverride {
+  std::string from, to;
+  std::optional<Latency> latency;
+  std::optional<double> loss, duplicate, reorder;
+};
+
+struct NodeSpec {
+  std::string name;
+  std::vector<std::string> capabilities;
+  std::map<std::string, double> resources;
+  DurationUs start = 0;  // when the node starts; 0 = at the beginning
+};
+
+// One scripted fault or operation. Only the fields of its verb are set.
+struct ScenarioEvent {
+  enum class Verb { crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, disk_fault };
+  TimeUs at = 0;
+  Verb verb = Verb::crash;
+  std::string node;                            // crash, restart, pause, clock_skew, disk_fault
+  DurationUs duration = 0;                     // pause "for", disk_fault "for"
+  std::vector<std::vector<std::string>> groups;  // partition: complete (left-out nodes form one more group)
+  std::vector<std::string> from, to;           // partition_oneway (messages from -> to are cut); link: from/to
+  bool both_ways = false;                      // link: apply to to->from as well
+  std::optional<Latency> latency;              // link
+  std::optional<double> loss, duplicate, reorder;  // link
+  DurationUs offset = 0;                       // clock_skew: wall clock jumps by offset (may be negative)
+  double drift = 0.0;                          // clock_skew: clock rate error, e.g. 0.001 = 1000 ppm fast
+};
+
+struct Check {
+  std::string check;        // detected_down, no_false_down, members_converged
+  std::string node;         // detected_down
+  DurationUs within = 0;    // detected_down
+  TimeUs by = 0;            // members_converged
+  DurationUs grace = sec(5);  // no_false_down: how far back a fault still explains a down mark
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::uint64_t seed = 1;
+  DurationUs duration = sec(10);
+  std::vector<NodeSpec> nodes;
+  LinkParams network;                    // default for every directed link
+  std::vector<LinkOverride> links;       // per-direction overrides, applied in order
+  NodeSetup setup;                       // from "config"; peers = every node name
+  bool trace_messages = true;            // "trace": {"messages": bool}: msg_send/msg_recv lines
+  std::vector<ScenarioEvent> events;     // sorted by `at`, stable
+  std::vector<Check> expect;
+  std::string source;                    // file path it was loaded from, "" if from text
+};
+
+// Parses a scenario. `source` names the file in messages. JSON syntax errors give line and
+// column; semantic errors give the JSON pointer.
+Result<Scenario> parse_scenario(const std::string& text, const std::string& source = "");
+Result<Scenario> load_scenario_file(const std::string& path);
+
+const char* to_string(ScenarioEvent::Verb v);
+
+}  // namespace mabeam::sim
