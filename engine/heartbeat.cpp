@@ -8,6 +8,7 @@ const char* to_string(HeartbeatDetector::PeerState s) {
     case HeartbeatDetector::PeerState::unknown: return "joining";
     case HeartbeatDetector::PeerState::active: return "active";
     case HeartbeatDetector::PeerState::down: return "down";
+    case HeartbeatDetector::PeerState::left: return "left";
   }
   return "?";
 }
@@ -18,6 +19,26 @@ HeartbeatDetector::HeartbeatDetector(Node& node, HeartbeatConfig config, std::ve
   for (auto& p : peers)
     if (p != ctx_.self()) peers_[p] = Peer{};
   node_.route<Heartbeat>([this](const std::string& from, Heartbeat&& hb) { on_heartbeat(from, std::move(hb)); });
+  node_.route<Leave>([this](const std::string& from, Leave&& m) { on_leave(from, std::move(m)); });
+}
+
+void HeartbeatDetector::add_peer(const std::string& name) {
+  if (name == ctx_.self()) return;
+  peers_.try_emplace(name);
+}
+
+void HeartbeatDetector::stop() {
+  stopped_ = true;
+  for (const auto& [name, peer] : peers_) ctx_.send_msg(name, Leave{incarnation_});
+  if (ctx_.tracing())
+    ctx_.emit(TraceEvent("member").with("subject", ctx_.self()).with("state", "left").with("incarnation", incarnation_));
+}
+
+void HeartbeatDetector::on_leave(const std::string& from, Leave&& m) {
+  auto it = peers_.find(from);
+  if (it == peers_.end() || m.incarnation < it->second.incarnation) return;
+  it->second.incarnation = m.incarnation;
+  if (it->second.state != PeerState::left) set_state(from, it->second, PeerState::left);
 }
 
 void HeartbeatDetector::start() {
@@ -28,6 +49,7 @@ void HeartbeatDetector::start() {
 }
 
 void HeartbeatDetector::tick() {
+  if (stopped_) return;
   const TimeUs now = ctx_.now();
   ++seq_;
   for (auto& [name, peer] : peers_) {
@@ -44,13 +66,14 @@ void HeartbeatDetector::on_heartbeat(const std::string& from, Heartbeat&& hb) {
   p.last_heard = ctx_.now();
   if (hb.incarnation < p.incarnation) return;  // a stale beat from before a restart
   const bool new_incarnation = hb.incarnation > p.incarnation;
+  if (p.state == PeerState::left && !new_incarnation) return;  // a beat sent before its Leave
   p.incarnation = hb.incarnation;
   if (p.state != PeerState::active || new_incarnation) set_state(from, p, PeerState::active);
 }
 
 void HeartbeatDetector::set_state(const std::string& name, Peer& p, PeerState s) {
   p.state = s;
-  node_.metrics().inc(s == PeerState::down ? "heartbeat_marked_down_total" : "heartbeat_marked_up_total");
+  node_.metrics().inc(std::string("heartbeat_marked_") + to_string(s) + "_total");
   if (ctx_.tracing())
     ctx_.emit(TraceEvent("member").with("subject", name).with("state", to_string(s)).with("incarnation", p.incarnation));
 }

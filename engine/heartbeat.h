@@ -1,8 +1,10 @@
 // A heartbeat failure detector: the simplest service that runs the platform end to end.
-// Every `interval` each node sends a Heartbeat to each of its configured peers; a peer not
-// heard from for `down_after` is marked down, and marked active again when heard. Each
-// change of view is a `member` trace event (observer = this node). It knows a fixed peer
-// list and nothing of joins or leaves: SWIM membership replaces it as the default detector.
+// Every `interval` each node sends a Heartbeat to each of its known peers; a peer not heard
+// from for `down_after` is marked down, and marked active again when heard. A node that
+// stops gracefully sends Leave, and its peers mark it `left`. Each change of view is a
+// `member` trace event (observer = this node). Peers come from configuration or are added
+// by the host (the real transport adds a peer when a handshake completes). It has no
+// indirect probes, suspicion or gossip: SWIM membership replaces it as the default.
 #pragma once
 #include <map>
 #include <string>
@@ -28,13 +30,24 @@ struct Heartbeat {
   static bool decode(Reader& r, std::uint8_t, Heartbeat& m) { return r.varint(m.incarnation) && r.varint(m.seq); }
 };
 
+struct Leave {
+  static constexpr MessageType kType{2, 1, "leave"};
+  std::uint64_t incarnation = 0;
+  void encode(Writer& w) const { w.varint(incarnation); }
+  static bool decode(Reader& r, std::uint8_t, Leave& m) { return r.varint(m.incarnation); }
+};
+
 class HeartbeatDetector : public Service {
  public:
-  enum class PeerState { unknown, active, down };
+  enum class PeerState { unknown, active, down, left };
 
   HeartbeatDetector(Node& node, HeartbeatConfig config, std::vector<std::string> peers, std::uint64_t incarnation);
   const char* name() const override { return "heartbeat"; }
   void start() override;
+  // Graceful leave: tells every peer, which then marks this node `left`.
+  void stop() override;
+  // Starts watching a peer not in the configured list (no-op if known or self).
+  void add_peer(const std::string& name);
 
   PeerState state_of(const std::string& peer) const;
   // Names of peers currently believed active, sorted.
@@ -48,12 +61,14 @@ class HeartbeatDetector : public Service {
   };
   void tick();
   void on_heartbeat(const std::string& from, Heartbeat&& hb);
+  void on_leave(const std::string& from, Leave&& m);
   void set_state(const std::string& name, Peer& p, PeerState s);
 
   HeartbeatConfig config_;
   std::map<std::string, Peer> peers_;
   std::uint64_t incarnation_;
   std::uint64_t seq_ = 0;
+  bool stopped_ = false;
 };
 
 const char* to_string(HeartbeatDetector::PeerState s);
