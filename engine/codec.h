@@ -37,7 +37,7 @@ inline constexpr std::size_t kSequenceItemsMax = 1 << 20;
 
 class Writer {
  public:
-  Writer() = default;
+  Writer() { own_.reserve(64); }
   explicit Writer(Bytes& out) : out_(&out) {}
 
   void u8(std::uint8_t v) { buf().push_back(v); }
@@ -76,7 +76,10 @@ class Writer {
  private:
   Bytes& buf() { return out_ ? *out_ : own_; }
   void fixed(std::uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) buf().push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    Bytes& b = buf();
+    const std::size_t at = b.size();
+    b.resize(at + static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * i));
   }
   Bytes* out_ = nullptr;
   Bytes own_;

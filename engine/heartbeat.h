@@ -15,8 +15,8 @@
 namespace mabeam {
 
 struct HeartbeatConfig {
-  DurationUs interval = ms(500);
-  DurationUs down_after = ms(2000);
+  DurationUs interval = ms(1000);
+  DurationUs down_after = ms(4000);
 };
 
 struct Heartbeat {

@@ -1,1 +1,730 @@
-// placeholder: being written
+// The strict scenario loader (see scenario.h, DESIGN.md "Scenario format").
+//
+// Loading runs in two steps. First the text is parsed as JSON; a syntax error is reported
+// with the line and column computed from the parser's byte position, and a key that appears
+// twice in one object is an error too (the JSON library would keep the last one silently).
+// Then a Loader walks the document top-down. Every object is checked for unknown keys
+// before its values are read, every value is checked for its type and range, and every
+// node name is checked against the scenario's nodes. The first problem found stops the
+// load: its message starts with the JSON pointer of the offending value, says what was
+// expected and shows what was found.
+//
+// Verbs and checks whose services are not built yet (variables, agents, ...) are refused
+// with a message naming the missing service, never ignored. scenarios/schema.json
+// describes the same format; tests/scenario_schema_check.py keeps the two in agreement.
+#include "sim/scenario.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <set>
+
+#include "engine/duration.h"
+
+namespace mabeam::sim {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kNodesMax = 10000;
+constexpr std::size_t kNodeNameBytesMax = 64;
+constexpr std::size_t kScenarioBytesMax = 16 * 1024 * 1024;
+constexpr std::size_t kShownStringBytesMax = 48;
+
+// A load error unwinds to parse_scenario(), which turns it into the returned Status. This
+// keeps each of the many checks below to one line; no exception leaves this file.
+struct LoadError {
+  Status status;
+};
+
+[[noreturn]] void fail(const std::string& pointer, const std::string& what) {
+  const std::string where = pointer.empty() ? "top level" : pointer;
+  throw LoadError{Status::invalid(where + ": " + what)};
+}
+
+// For input that is well-formed but needs a service that does not exist yet.
+[[noreturn]] void refuse(const std::string& pointer, const std::string& what) {
+  throw LoadError{Status::refused(pointer + ": " + what)};
+}
+
+// RFC 6901: "~" and "/" inside a key are escaped.
+std::string child(const std::string& pointer, const std::string& key) {
+  std::string out = pointer + "/";
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+std::string child(const std::string& pointer, std::size_t index) { return pointer + "/" + std::to_string(index); }
+
+std::string quote(const std::string& s) {
+  json j = s.size() > kShownStringBytesMax ? s.substr(0, kShownStringBytesMax) : s;
+  std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > kShownStringBytesMax) out.insert(out.size() - 1, "...");
+  return out;
+}
+
+// How a found value is shown in a message: scalars as they are written, containers by kind.
+std::string describe(const json& j) {
+  if (j.is_string()) return quote(j.get<std::string>());
+  if (j.is_array()) return j.empty() ? "an empty array" : "an array";
+  if (j.is_object()) return j.empty() ? "an empty object" : "an object";
+  return j.dump();  // null, true/false, numbers
+}
+
+[[noreturn]] void expected(const std::string& pointer, const std::string& what, const json& found) {
+  fail(pointer, "expected " + what + ", found " + describe(found));
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::string one_of(const std::vector<std::string>& items) {
+  return items.size() == 1 ? items.front() : "one of " + join(items);
+}
+
+void require_object(const json& j, const std::string& pointer, const std::string& what = "an object") {
+  if (!j.is_object()) expected(pointer, what, j);
+}
+
+// Every key of `obj` must be in `allowed`; `context` qualifies the message (e.g. for "crash").
+void check_keys(const json& obj, const std::string& pointer, const std::vector<std::string>& allowed,
+                const std::string& context = "") {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
+      fail(child(pointer, it.key()), "unknown key" + (context.empty() ? "" : " " + context) + " (expected " +
+                                         one_of(allowed) + ")");
+  }
+}
+
+const json& require(const json& obj, const std::string& pointer, const char* key, const std::string& what) {
+  auto it = obj.find(key);
+  if (it == obj.end()) fail(child(pointer, key), "required key is missing (expected " + what + ")");
+  return *it;
+}
+
+const json* optional(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+std::string read_string(const json& j, const std::string& pointer) {
+  if (!j.is_string()) expected(pointer, "a string", j);
+  return j.get<std::string>();
+}
+
+bool read_bool(const json& j, const std::string& pointer) {
+  if (!j.is_boolean()) expected(pointer, "true or false", j);
+  return j.get<bool>();
+}
+
+// A non-negative integer within [lo, hi]. An integral float (7.0) counts, as it does in
+// JSON Schema.
+std::uint64_t read_integer(const json& j, const std::string& pointer, std::uint64_t lo, std::uint64_t hi,
+                           const std::string& what) {
+  std::uint64_t v = 0;
+  if (j.is_number_unsigned()) {
+    v = j.get<std::uint64_t>();
+  } else if (j.is_number_integer()) {
+    expected(pointer, what, j);  // a negative integer
+  } else if (j.is_number_float()) {
+    const double f = j.get<double>();
+    if (!(f >= 0 && f < 18446744073709551616.0) || f != std::floor(f)) expected(pointer, what, j);
+    v = static_cast<std::uint64_t>(f);
+  } else {
+    expected(pointer, what, j);
+  }
+  if (v < lo || v > hi) expected(pointer, what, j);
+  return v;
+}
+
+double read_number(const json& j, const std::string& pointer, double lo, double hi, const std::string& what) {
+  if (!j.is_number()) expected(pointer, what, j);
+  const double v = j.get<double>();
+  if (!(v >= lo && v <= hi)) expected(pointer, what, j);
+  return v;
+}
+
+double read_probability(const json& j, const std::string& pointer) {
+  return read_number(j, pointer, 0.0, 1.0, "a probability from 0 to 1");
+}
+
+DurationUs read_duration(const json& j, const std::string& pointer) {
+  if (!j.is_string()) expected(pointer, "a duration string like \"200ms\" or \"1.5s\"", j);
+  auto d = parse_duration(j.get<std::string>());
+  if (!d) fail(pointer, d.status().message());
+  return *d;
+}
+
+DurationUs read_positive_duration(const json& j, const std::string& pointer) {
+  const DurationUs d = read_duration(j, pointer);
+  if (d <= 0) expected(pointer, "a duration greater than zero", j);
+  return d;
+}
+
+// A duration that may carry a leading minus sign ("-200ms"), as a clock offset does.
+DurationUs read_signed_duration(const json& j, const std::string& pointer) {
+  const std::string what = "a duration string like \"200ms\" or \"-1.5s\"";
+  if (!j.is_string()) expected(pointer, what, j);
+  const std::string text = j.get<std::string>();
+  const bool negative = !text.empty() && text.front() == '-';
+  auto d = parse_duration(negative ? std::string_view(text).substr(1) : std::string_view(text));
+  if (!d) expected(pointer, what, j);
+  return negative ? -*d : *d;
+}
+
+bool valid_node_name(const std::string& name) {
+  if (name.empty() || name.size() > kNodeNameBytesMax) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+  });
+}
+
+// Verbs and checks that parse but need a service that is not built yet.
+const char* unbuilt_verb_service(const std::string& verb) {
+  if (verb == "join" || verb == "leave") return "membership";
+  if (verb == "write" || verb == "read") return "variables";
+  if (verb == "spawn") return "agents";
+  if (verb == "migrate") return "migration";
+  return nullptr;
+}
+
+const char* unbuilt_check_service(const std::string& check) {
+  if (check == "readonly_minority") return "partition guard";
+  if (check == "variables_converged" || check == "causal_order" || check == "session_guarantees") return "variables";
+  if (check == "single_leader_per_term" || check == "linearizable" || check == "no_lost_writes") return "consensus";
+  if (check == "agent_unique" || check == "agent_reachable") return "agents";
+  return nullptr;
+}
+
+using Verb = ScenarioEvent::Verb;
+
+struct VerbSpec {
+  Verb verb;
+  std::vector<std::string> keys;  // every key an event of this verb may have
+};
+
+const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
+  static const std::vector<std::pair<std::string, VerbSpec>> specs = {
+      {"crash", {Verb::crash, {"at", "do", "node"}}},
+      {"restart", {Verb::restart, {"at", "do", "node"}}},
+      {"pause", {Verb::pause, {"at", "do", "node", "for"}}},
+      {"partition", {Verb::partition, {"at", "do", "groups"}}},
+      {"partition_oneway", {Verb::partition_oneway, {"at", "do", "from", "to"}}},
+      {"heal", {Verb::heal, {"at", "do"}}},
+      {"link", {Verb::link, {"at", "do", "from", "to", "latency", "loss", "duplicate", "reorder", "both"}}},
+      {"clock_skew", {Verb::clock_skew, {"at", "do", "node", "offset", "drift"}}},
+      {"disk_fault", {Verb::disk_fault, {"at", "do", "node", "for"}}},
+  };
+  return specs;
+}
+
+const std::vector<std::string> kCheckNames = {"detected_down", "no_false_down", "members_converged"};
+
+// Walks a parsed document into a Scenario, top-down, failing at the first problem.
+class Loader {
+ public:
+  explicit Loader(Scenario& out) : s_(out) {}
+
+  void load(const json& root) {
+    require_object(root, "", "a scenario object");
+    check_keys(root, "", {"$schema", "name", "description", "seed", "duration", "nodes", "network", "config", "trace",
+                          "variables", "workload", "events", "expect"});
+    if (const json* j = optional(root, "$schema")) read_string(*j, "/$schema");
+    s_.name = read_string(require(root, "", "name", "a string"), "/name");
+    if (s_.name.empty()) expected("/name", "a non-empty string", root["name"]);
+    if (const json* j = optional(root, "description")) s_.description = read_string(*j, "/description");
+    if (const json* j = optional(root, "seed"))
+      s_.seed = read_integer(*j, "/seed", 0, UINT64_MAX, "a non-negative integer");
+    s_.duration = read_positive_duration(require(root, "", "duration", "a duration like \"40s\""), "/duration");
+    load_nodes(require(root, "", "nodes", "a node count or a list of nodes"));
+    if (const json* j = optional(root, "network")) load_network(*j);
+    for (const auto& n : s_.nodes) s_.setup.peers.push_back(n.name);
+    const json* config = optional(root, "config");
+    if (auto st = parse_node_config(config ? *config : json(), "/config", s_.setup); !st) throw LoadError{st};
+    if (const json* j = optional(root, "trace")) {
+      require_object(*j, "/trace");
+      check_keys(*j, "/trace", {"messages"});
+      if (const json* m = optional(*j, "messages")) s_.trace_messages = read_bool(*m, "/trace/messages");
+    }
+    refuse_if_not_empty(root, "variables", "declaring variables");
+    refuse_if_not_empty(root, "workload", "a workload");
+    if (const json* j = optional(root, "events")) load_events(*j);
+    if (const json* j = optional(root, "expect")) load_expect(*j);
+  }
+
+ private:
+  void refuse_if_not_empty(const json& root, const char* key, const std::string& what) {
+    const json* j = optional(root, key);
+    if (!j) return;
+    const std::string p = child("", key);
+    if (!j->is_array()) expected(p, "an array", *j);
+    if (!j->empty()) refuse(p, what + " needs the variables service, which is not built yet");
+  }
+
+  void add_node(NodeSpec spec, const std::string& pointer) {
+    if (!names_.insert(spec.name).second) expected(pointer, "a name not used by another node", json(spec.name));
+    s_.nodes.push_back(std::move(spec));
+  }
+
+  std::string read_node_name(const json& j, const std::string& pointer) {
+    if (!j.is_string() || !valid_node_name(j.get<std::string>()))
+      expected(pointer, "a node name of 1 to 64 letters, digits, '_', '.' or '-'", j);
+    return j.get<std::string>();
+  }
+
+  void load_nodes(const json& j) {
+    const std::string p = "/nodes";
+    const std::string what = "a node count from 1 to 10000 or a non-empty list of nodes";
+    if (j.is_number()) {
+      const std::uint64_t count = read_integer(j, p, 1, kNodesMax, what);
+      for (std::uint64_t i = 1; i <= count; ++i) add_node(NodeSpec{"n" + std::to_string(i), {}, {}, 0}, p);
+    } else if (j.is_array() && !j.empty() && j.size() <= kNodesMax) {
+      for (std::size_t i = 0; i < j.size(); ++i) {
+        const std::string ip = child(p, i);
+        if (j[i].is_object()) add_node(load_node_object(j[i], ip), child(ip, "name"));
+        else if (j[i].is_string()) add_node(NodeSpec{read_node_name(j[i], ip), {}, {}, 0}, ip);
+        else expected(ip, "a node name or a node object", j[i]);
+      }
+    } else {
+      expected(p, what, j);
+    }
+    // Shown in "unknown node" messages: "n1..n5" when the nodes are the generated ones.
+    bool generated = true;
+    for (std::size_t i = 0; i < s_.nodes.size(); ++i) generated = generated && s_.nodes[i].name == "n" + std::to_string(i + 1);
+    if (generated && s_.nodes.size() > 1) {
+      names_shown_ = "n1..n" + std::to_string(s_.nodes.size());
+    } else {
+      constexpr std::size_t kShownMax = 8;
+      std::vector<std::string> shown;
+      for (std::size_t i = 0; i < s_.nodes.size() && i < kShownMax; ++i) shown.push_back(s_.nodes[i].name);
+      names_shown_ = join(shown);
+      if (s_.nodes.size() > kShownMax) names_shown_ += ", ... (" + std::to_string(s_.nodes.size()) + " nodes)";
+    }
+  }
+
+  NodeSpec load_node_object(const json& j, const std::string& p) {
+    check_keys(j, p, {"name", "capabilities", "resources", "start"});
+    NodeSpec spec;
+    spec.name = read_node_name(require(j, p, "name", "a node name"), child(p, "name"));
+    if (const json* caps = optional(j, "capabilities")) {
+      const std::string cp = child(p, "capabilities");
+      if (!caps->is_array()) expected(cp, "an array of strings", *caps);
+      for (std::size_t i = 0; i < caps->size(); ++i) spec.capabilities.push_back(read_string((*caps)[i], child(cp, i)));
+    }
+    if (const json* res = optional(j, "resources")) {
+      const std::string rp = child(p, "resources");
+      require_object(*res, rp, "an object of resource name to amount");
+      for (auto it = res->begin(); it != res->end(); ++it)
+        spec.resources[it.key()] =
+            read_number(it.value(), child(rp, it.key()), 0.0, HUGE_VAL, "a number greater than or equal to 0");
+    }
+    if (const json* start = optional(j, "start")) spec.start = read_time(*start, child(p, "start"));
+    return spec;
+  }
+
+  // An instant of the run: a duration from its start, at most the run's duration.
+  TimeUs read_time(const json& j, const std::string& pointer) {
+    const DurationUs t = read_duration(j, pointer);
+    if (t > s_.duration)
+      expected(pointer, "a time within the scenario's duration (0.." + format_duration(s_.duration) + ")", j);
+    return t;
+  }
+
+  std::string node_ref(const json& j, const std::string& pointer) {
+    if (!j.is_string() || names_.count(j.get<std::string>()) == 0)
+      expected(pointer, "one of the scenario's nodes (" + names_shown_ + ")", j);
+    return j.get<std::string>();
+  }
+
+  Latency load_latency(const json& j, const std::string& p) {
+    require_object(j, p, "a latency object like {\"dist\": \"fixed\", \"value\": \"2ms\"}");
+    const json& dist_j = require(j, p, "dist", "fixed, uniform, normal, exponential or pareto");
+    const std::string dp = child(p, "dist");
+    if (!dist_j.is_string()) expected(dp, "one of fixed, uniform, normal, exponential, pareto", dist_j);
+    const std::string dist = dist_j.get<std::string>();
+    Latency l;
+    auto keys = [&](std::vector<std::string> own) {
+      own.insert(own.begin(), "dist");
+      check_keys(j, p, own, "for a \"" + dist + "\" latency");
+    };
+    auto field = [&](const char* key) -> const json& {
+      return require(j, p, key, std::string("a duration (a \"") + dist + "\" latency needs it)");
+    };
+    if (dist == "fixed") {
+      keys({"value"});
+      l.dist = Latency::Dist::fixed;
+      l.value = read_duration(field("value"), child(p, "value"));
+    } else if (dist == "uniform") {
+      keys({"min", "max"});
+      l.dist = Latency::Dist::uniform;
+      l.min = read_duration(field("min"), child(p, "min"));
+      l.max = read_duration(field("max"), child(p, "max"));
+      if (l.max < l.min)
+        expected(child(p, "max"), "at least min (" + format_duration(l.min) + ")", j["max"]);
+    } else if (dist == "normal") {
+      keys({"mean", "stddev"});
+      l.dist = Latency::Dist::normal;
+      l.mean = read_duration(field("mean"), child(p, "mean"));
+      l.stddev = read_duration(field("stddev"), child(p, "stddev"));
+    } else if (dist == "exponential") {
+      keys({"mean"});
+      l.dist = Latency::Dist::exponential;
+      l.mean = read_duration(field("mean"), child(p, "mean"));
+    } else if (dist == "pareto") {
+      keys({"scale", "shape"});
+      l.dist = Latency::Dist::pareto;
+      l.scale = read_duration(field("scale"), child(p, "scale"));
+      const json& shape = require(j, p, "shape", "a number greater than 0");
+      l.shape = read_number(shape, child(p, "shape"), 0.0, HUGE_VAL, "a number greater than 0");
+      if (l.shape <= 0) expected(child(p, "shape"), "a number greater than 0", shape);
+    } else {
+      expected(dp, "one of fixed, uniform, normal, exponential, pareto", dist_j);
+    }
+    return l;
+  }
+
+  void load_network(const json& j) {
+    const std::string p = "/network";
+    require_object(j, p);
+    check_keys(j, p, {"latency", "loss", "duplicate", "reorder", "links"});
+    if (const json* v = optional(j, "latency")) s_.network.latency = load_latency(*v, child(p, "latency"));
+    if (const json* v = optional(j, "loss")) s_.network.loss = read_probability(*v, child(p, "loss"));
+    if (const json* v = optional(j, "duplicate")) s_.network.duplicate = read_probability(*v, child(p, "duplicate"));
+    if (const json* v = optional(j, "reorder")) s_.network.reorder = read_probability(*v, child(p, "reorder"));
+    const json* links = optional(j, "links");
+    if (!links) return;
+    const std::string lp = child(p, "links");
+    if (!links->is_array()) expected(lp, "an array of link objects", *links);
+    for (std::size_t i = 0; i < links->size(); ++i) {
+      const json& l = (*links)[i];
+      const std::string ip = child(lp, i);
+      require_object(l, ip, "a link object like {\"from\": \"n1\", \"to\": \"n2\", \"loss\": 0.1}");
+      check_keys(l, ip, {"from", "to", "latency", "loss", "duplicate", "reorder"});
+      LinkOverride o;
+      o.from = node_ref(require(l, ip, "from", "a node name"), child(ip, "from"));
+      o.to = node_ref(require(l, ip, "to", "a node name"), child(ip, "to"));
+      if (const json* v = optional(l, "latency")) o.latency = load_latency(*v, child(ip, "latency"));
+      if (const json* v = optional(l, "loss")) o.loss = read_probability(*v, child(ip, "loss"));
+      if (const json* v = optional(l, "duplicate")) o.duplicate = read_probability(*v, child(ip, "duplicate"));
+      if (const json* v = optional(l, "reorder")) o.reorder = read_probability(*v, child(ip, "reorder"));
+      s_.links.push_back(std::move(o));
+    }
+  }
+
+  void load_events(const json& j) {
+    if (!j.is_array()) expected("/events", "an array of events", j);
+    for (std::size_t i = 0; i < j.size(); ++i) s_.events.push_back(load_event(j[i], child("/events", i)));
+    std::stable_sort(s_.events.begin(), s_.events.end(),
+                     [](const ScenarioEvent& a, const ScenarioEvent& b) { return a.at < b.at; });
+  }
+
+  // A node list for partition_oneway: one name or a non-empty array of distinct names.
+  std::vector<std::string> load_node_set(const json& j, const std::string& p) {
+    if (j.is_string()) return {node_ref(j, p)};
+    if (!j.is_array() || j.empty()) expected(p, "a node name or a non-empty array of node names", j);
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      std::string name = node_ref(j[i], child(p, i));
+      if (std::find(out.begin(), out.end(), name) != out.end())
+        expected(child(p, i), "a node not listed before in this array", j[i]);
+      out.push_back(std::move(name));
+    }
+    return out;
+  }
+
+  void load_partition(const json& e, const std::string& p, ScenarioEvent& ev) {
+    const std::string gp = child(p, "groups");
+    const json& groups = require(e, p, "groups", "an array of groups, each an array of node names");
+    if (!groups.is_array() || groups.empty())
+      expected(gp, "a non-empty array of groups, each an array of node names", groups);
+    std::map<std::string, std::string> seen_at;  // node name -> pointer where it was listed
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const std::string ggp = child(gp, g);
+      if (!groups[g].is_array() || groups[g].empty()) expected(ggp, "a non-empty array of node names", groups[g]);
+      std::vector<std::string> group;
+      for (std::size_t k = 0; k < groups[g].size(); ++k) {
+        const std::string np = child(ggp, k);
+        std::string name = node_ref(groups[g][k], np);
+        if (auto it = seen_at.find(name); it != seen_at.end())
+          fail(np, "expected groups that do not overlap, found " + quote(name) + " also at " + it->second);
+        seen_at.emplace(name, np);
+        group.push_back(std::move(name));
+      }
+      ev.groups.push_back(std::move(group));
+    }
+    std::vector<std::string> rest;
+    for (const auto& n : s_.nodes)
+      if (seen_at.count(n.name) == 0) rest.push_back(n.name);
+    if (!rest.empty()) ev.groups.push_back(std::move(rest));
+    if (ev.groups.size() < 2)
+      fail(gp, "expected at least 2 groups (nodes left out of every group form one more), found a single group "
+               "holding every node");
+  }
+
+  void load_link(const json& e, const std::string& p, ScenarioEvent& ev) {
+    ev.from = {node_ref(require(e, p, "from", "a node name"), child(p, "from"))};
+    ev.to = {node_ref(require(e, p, "to", "a node name"), child(p, "to"))};
+    if (const json* v = optional(e, "latency")) ev.latency = load_latency(*v, child(p, "latency"));
+    if (const json* v = optional(e, "loss")) ev.loss = read_probability(*v, child(p, "loss"));
+    if (const json* v = optional(e, "duplicate")) ev.duplicate = read_probability(*v, child(p, "duplicate"));
+    if (const json* v = optional(e, "reorder")) ev.reorder = read_probability(*v, child(p, "reorder"));
+    if (const json* v = optional(e, "both")) ev.both_ways = read_bool(*v, child(p, "both"));
+    if (!ev.latency && !ev.loss && !ev.duplicate && !ev.reorder)
+      fail(p, "expected at least one of latency, loss, duplicate, reorder to change, found none");
+  }
+
+  ScenarioEvent load_event(const json& e, const std::string& p) {
+    require_object(e, p, "an event object like {\"at\": \"10s\", \"do\": \"crash\", \"node\": \"n1\"}");
+    const std::string vp = child(p, "do");
+    const json& verb_j = require(e, p, "do", "a verb such as \"crash\"");
+    std::vector<std::string> built;
+    for (const auto& [name, spec] : verb_specs()) built.push_back(name);
+    if (!verb_j.is_string()) expected(vp, one_of(built), verb_j);
+    const std::string verb = verb_j.get<std::string>();
+    if (const char* service = unbuilt_verb_service(verb))
+      refuse(vp, quote(verb) + " needs the " + service + " service, which is not built yet");
+    auto spec = std::find_if(verb_specs().begin(), verb_specs().end(), [&](const auto& s) { return s.first == verb; });
+    if (spec == verb_specs().end()) expected(vp, one_of(built), verb_j);
+
+    check_keys(e, p, spec->second.keys, "for " + quote(verb));
+    ScenarioEvent ev;
+    ev.verb = spec->second.verb;
+    ev.at = read_time(require(e, p, "at", "a time like \"10s\""), child(p, "at"));
+    auto node = [&] { return node_ref(require(e, p, "node", "a node name"), child(p, "node")); };
+    switch (ev.verb) {
+      case Verb::crash:
+      case Verb::restart:
+        ev.node = node();
+        break;
+      case Verb::pause:
+      case Verb::disk_fault:
+        ev.node = node();
+        ev.duration = read_positive_duration(require(e, p, "for", "a duration like \"2s\""), child(p, "for"));
+        break;
+      case Verb::partition:
+        load_partition(e, p, ev);
+        break;
+      case Verb::partition_oneway: {
+        ev.from = load_node_set(require(e, p, "from", "a node name or an array of them"), child(p, "from"));
+        const std::string tp = child(p, "to");
+        const json& to = require(e, p, "to", "a node name or an array of them");
+        ev.to = load_node_set(to, tp);
+        for (std::size_t i = 0; i < ev.to.size(); ++i)
+          if (std::find(ev.from.begin(), ev.from.end(), ev.to[i]) != ev.from.end())
+            fail(to.is_array() ? child(tp, i) : tp, "expected a node not in \"from\", found " + quote(ev.to[i]));
+        break;
+      }
+      case Verb::heal:
+        break;
+      case Verb::link:
+        load_link(e, p, ev);
+        break;
+      case Verb::clock_skew: {
+        ev.node = node();
+        const json* offset = optional(e, "offset");
+        const json* drift = optional(e, "drift");
+        if (!offset && !drift) fail(p, "expected at least one of offset, drift, found neither");
+        if (offset) ev.offset = read_signed_duration(*offset, child(p, "offset"));
+        if (drift) ev.drift = read_number(*drift, child(p, "drift"), -0.5, 0.5, "a number from -0.5 to 0.5");
+        break;
+      }
+    }
+    return ev;
+  }
+
+  void load_expect(const json& j) {
+    if (!j.is_array()) expected("/expect", "an array of checks", j);
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      const std::string p = child("/expect", i);
+      const json& c = j[i];
+      require_object(c, p, "a check object like {\"check\": \"no_false_down\"}");
+      const std::string cp = child(p, "check");
+      const json& name_j = require(c, p, "check", "a check name such as \"no_false_down\"");
+      if (!name_j.is_string()) expected(cp, one_of(kCheckNames), name_j);
+      Check check;
+      check.check = name_j.get<std::string>();
+      if (const char* service = unbuilt_check_service(check.check))
+        refuse(cp, quote(check.check) + " needs the " + service + " service, which is not built yet");
+      const std::string context = "for " + quote(check.check);
+      if (check.check == "detected_down") {
+        check_keys(c, p, {"check", "node", "within"}, context);
+        check.node = node_ref(require(c, p, "node", "a node name"), child(p, "node"));
+        check.within = read_positive_duration(require(c, p, "within", "a duration like \"3s\""), child(p, "within"));
+      } else if (check.check == "no_false_down") {
+        check_keys(c, p, {"check", "grace"}, context);
+        if (const json* g = optional(c, "grace")) check.grace = read_duration(*g, child(p, "grace"));
+      } else if (check.check == "members_converged") {
+        check_keys(c, p, {"check", "by"}, context);
+        check.by = read_time(require(c, p, "by", "a time like \"25s\""), child(p, "by"));
+      } else {
+        expected(cp, one_of(kCheckNames), name_j);
+      }
+      s_.expect.push_back(std::move(check));
+    }
+  }
+
+  Scenario& s_;
+  std::set<std::string> names_;
+  std::string names_shown_;
+};
+
+// Line and column (1-based, columns in bytes) of the character at 1-based `byte`, the
+// position nlohmann's parse_error reports.
+std::string line_column(const std::string& text, std::size_t byte) {
+  const std::size_t pos = std::min(byte == 0 ? 0 : byte - 1, text.size());
+  std::size_t line = 1, line_start = 0;
+  for (std::size_t i = 0; i < pos; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(pos - line_start + 1);
+}
+
+// The library's message without its "[json.exception...] parse error at line 1, column 2: " prefix.
+std::string library_detail(const std::string& what) {
+  std::size_t start = what.find("] ");
+  start = start == std::string::npos ? 0 : start + 2;
+  if (const std::size_t column = what.find("column ", start); column != std::string::npos) {
+    if (const std::size_t colon = what.find(": ", column); colon != std::string::npos) start = colon + 2;
+  } else if (what.compare(start, 12, "parse error:") == 0) {
+    start += 13;
+  }
+  return what.substr(std::min(start, what.size()));
+}
+
+// Records the first key that appears twice in one object, with its pointer; the parse
+// goes on (nlohmann keeps the last value) and the caller reports it.
+class DuplicateKeyFinder {
+ public:
+  bool operator()(int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        enter_element();
+        frames_.push_back(Frame{event == json::parse_event_t::array_start, 0, {}, {}});
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!frames_.empty() && parsed.is_string()) {
+          Frame& top = frames_.back();
+          top.key = parsed.get<std::string>();
+          if (!top.keys.insert(top.key).second && duplicate_.empty()) duplicate_ = pointer();
+        }
+        break;
+      case json::parse_event_t::value:
+        enter_element();
+        break;
+    }
+    return true;
+  }
+  const std::string& duplicate() const { return duplicate_; }
+
+ private:
+  struct Frame {
+    bool array;
+    std::size_t next_index;
+    std::string key;
+    std::set<std::string> keys;
+  };
+  void enter_element() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().next_index;
+  }
+  std::string pointer() const {
+    std::string p;
+    for (const Frame& f : frames_) p = f.array ? child(p, f.next_index - 1) : child(p, f.key);
+    return p;
+  }
+  std::vector<Frame> frames_;
+  std::string duplicate_;
+};
+
+}  // namespace
+
+Result<Scenario> parse_scenario(const std::string& text, const std::string& source) {
+  const std::string prefix = source.empty() ? "" : source + ": ";
+  json root;
+  DuplicateKeyFinder duplicates;
+  try {
+    // The callback is copied into the parser; a reference wrapper keeps the one we read.
+    root = json::parse(text, json::parser_callback_t(std::ref(duplicates)));
+  } catch (const json::parse_error& e) {
+    return Status::invalid(prefix + line_column(text, e.byte) + ": invalid JSON: " + library_detail(e.what()));
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    return Status::invalid(prefix + "invalid JSON: " + library_detail(e.what()));
+  }
+  if (!duplicates.duplicate().empty())
+    return Status::invalid(prefix + duplicates.duplicate() + ": duplicate key (each key may appear once per object)");
+
+  Scenario scenario;
+  try {
+    Loader(scenario).load(root);
+  } catch (const LoadError& e) {
+    return Status(e.status.code() == Status::Code::refused ? Status::refused(prefix + e.status.message())
+                                                           : Status::invalid(prefix + e.status.message()));
+  }
+  scenario.source = source;
+  return scenario;
+}
+
+Result<Scenario> load_scenario_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    const int err = errno;
+    const std::string msg = "cannot read " + path + ": " + std::strerror(err);
+    return err == ENOENT ? Status::not_found(msg) : Status::io_error(msg);
+  }
+  std::string text;
+  char buffer[65536];
+  bool too_large = false;
+  while (true) {
+    const std::size_t n = std::fread(buffer, 1, sizeof buffer, f);
+    text.append(buffer, n);
+    if (text.size() > kScenarioBytesMax) {
+      too_large = true;
+      break;
+    }
+    if (n < sizeof buffer) break;
+  }
+  const int err = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (err != 0) return Status::io_error("cannot read " + path + ": " + std::strerror(err));
+  if (too_large) return Status::invalid("cannot read " + path + ": larger than the 16 MiB a scenario may have");
+  return parse_scenario(text, path);
+}
+
+const char* to_string(ScenarioEvent::Verb v) {
+  switch (v) {
+    case Verb::crash: return "crash";
+    case Verb::restart: return "restart";
+    case Verb::pause: return "pause";
+    case Verb::partition: return "partition";
+    case Verb::partition_oneway: return "partition_oneway";
+    case Verb::heal: return "heal";
+    case Verb::link: return "link";
+    case Verb::clock_skew: return "clock_skew";
+    case Verb::disk_fault: return "disk_fault";
+  }
+  return "unknown";
+}
+
+}  // namespace mabeam::sim

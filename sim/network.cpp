@@ -1,0 +1,104 @@
+// The simulated network (see network.h).
+#include "sim/network.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mabeam::sim {
+
+namespace {
+constexpr std::size_t kDenseNodesMax = 2048;
+DurationUs clamp_us(double v) {
+  if (!(v > 0)) return 0;
+  if (v > 3.6e12) return static_cast<DurationUs>(3.6e12);  // an hour: a latency cap
+  return static_cast<DurationUs>(std::llround(v));
+}
+}  // namespace
+
+DurationUs sample_latency(const Latency& l, Rng& rng) {
+  switch (l.dist) {
+    case Latency::Dist::fixed: return l.value;
+    case Latency::Dist::uniform: return rng.between(l.min, l.max);
+    case Latency::Dist::normal: return clamp_us(rng.normal(static_cast<double>(l.mean), static_cast<double>(l.stddev)));
+    case Latency::Dist::exponential: return clamp_us(rng.exponential(static_cast<double>(l.mean)));
+    case Latency::Dist::pareto: return clamp_us(rng.pareto(static_cast<double>(l.scale), l.shape));
+  }
+  return 0;
+}
+
+Network::Network(std::size_t node_count, LinkParams defaults, std::uint64_t seed)
+    : n_(node_count), defaults_(defaults), rng_(Rng::derived(seed, "network")) {
+  if (n_ <= kDenseNodesMax) last_dense_.assign(n_ * n_, 0);
+}
+
+void Network::override_link(std::uint32_t from, std::uint32_t to, const std::optional<Latency>& latency,
+                            std::optional<double> loss, std::optional<double> duplicate, std::optional<double> reorder) {
+  auto [it, inserted] = overrides_.try_emplace(key(from, to), defaults_);
+  LinkParams& p = it->second;
+  if (latency) p.latency = *latency;
+  if (loss) p.loss = *loss;
+  if (duplicate) p.duplicate = *duplicate;
+  if (reorder) p.reorder = *reorder;
+}
+
+void Network::partition(std::vector<std::uint32_t> group_of) { group_of_ = std::move(group_of); }
+
+void Network::partition_oneway(const std::vector<std::uint32_t>& from, const std::vector<std::uint32_t>& to) {
+  OneWay w{std::vector<bool>(n_, false), std::vector<bool>(n_, false)};
+  for (auto f : from) w.from[f] = true;
+  for (auto t : to) w.to[t] = true;
+  oneway_.push_back(std::move(w));
+}
+
+void Network::heal() {
+  group_of_.clear();
+  oneway_.clear();
+}
+
+bool Network::cut(std::uint32_t from, std::uint32_t to) const {
+  if (!group_of_.empty() && group_of_[from] != group_of_[to]) return true;
+  for (const auto& w : oneway_)
+    if (w.from[from] && w.to[to]) return true;
+  return false;
+}
+
+const LinkParams& Network::params(std::uint32_t from, std::uint32_t to) const {
+  if (overrides_.empty()) return defaults_;
+  auto it = overrides_.find(key(from, to));
+  return it == overrides_.end() ? defaults_ : it->second;
+}
+
+TimeUs& Network::last_arrival(std::uint32_t from, std::uint32_t to) {
+  if (!last_dense_.empty()) return last_dense_[std::size_t{from} * n_ + to];
+  return last_sparse_[key(from, to)];
+}
+
+Network::Fate Network::route(std::uint32_t from, std::uint32_t to, TimeUs now) {
+  Fate f;
+  if (cut(from, to)) {
+    f.dropped = "partition";
+    return f;
+  }
+  const LinkParams& p = params(from, to);
+  if (rng_.chance(p.loss)) {
+    f.dropped = "loss";
+    return f;
+  }
+  f.copies = rng_.chance(p.duplicate) ? 2 : 1;
+  for (int c = 0; c < f.copies; ++c) {
+    const DurationUs lat = sample_latency(p.latency, rng_);
+    TimeUs t = now + lat;
+    if (c == 0 && !rng_.chance(p.reorder)) {
+      // In order on this link (like a TCP stream): never before an earlier message.
+      TimeUs& last = last_arrival(from, to);
+      t = std::max(t, last);
+      last = t;
+    } else if (c == 0) {
+      t += rng_.between(0, std::max<DurationUs>(lat, 1));  // picked to overtake or lag: extra jitter
+    }
+    f.arrive[c] = t;
+  }
+  return f;
+}
+
+}  // namespace mabeam::sim

@@ -1,0 +1,369 @@
+// The simulated world (see world.h).
+#include "sim/world.h"
+
+#include <cassert>
+#include <cmath>
+
+#include "engine/node_setup.h"
+
+namespace mabeam::sim {
+
+// ---- SimNode: one node's Context -------------------------------------------------------
+
+SimNode::SimNode(World& world, std::uint32_t index, std::string name, std::uint64_t seed)
+    : world_(world),
+      index_(index),
+      name_(std::move(name)),
+      rng_(Rng::for_node(seed, name_)),
+      disk_(Rng::derived(seed, "disk/" + name_)) {}
+
+SimNode::~SimNode() = default;
+
+TimeUs SimNode::now() const {
+  const TimeUs elapsed = world_.now() - global_anchor_;
+  if (drift_ == 0.0) return local_anchor_ + elapsed;
+  return local_anchor_ + elapsed + static_cast<TimeUs>(std::llround(static_cast<double>(elapsed) * drift_));
+}
+
+TimeUs SimNode::wall_now() const { return now() + wall_offset_; }
+
+DurationUs SimNode::to_global(DurationUs local) const {
+  if (drift_ == 0.0 || local <= 0) return local;
+  return static_cast<DurationUs>(std::ceil(static_cast<double>(local) / (1.0 + drift_)));
+}
+
+void SimNode::send(const std::string& to, const MessageType& type, Bytes message) {
+  world_.send_from(*this, to, type, std::move(message));
+}
+
+TimerId SimNode::after(DurationUs delay, TimerFn fn) {
+  std::uint32_t slot;
+  if (!timers_free_.empty()) {
+    slot = timers_free_.back();
+    timers_free_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(timers_.size());
+    timers_.emplace_back();
+  }
+  TimerSlot& t = timers_[slot];
+  t.fn = std::move(fn);
+  t.armed = true;
+  const TimerId id = (TimerId{t.gen} << 32) | slot;
+  world_.sched_.after(to_global(delay), [this, id] { fire_timer(id); });
+  return id;
+}
+
+void SimNode::cancel(TimerId id) {
+  const auto slot = static_cast<std::uint32_t>(id & 0xffffffffu);
+  if (slot >= timers_.size() || timers_[slot].gen != static_cast<std::uint32_t>(id >> 32) || !timers_[slot].armed) return;
+  TimerSlot& t = timers_[slot];
+  t.fn = nullptr;
+  t.armed = false;
+  ++t.gen;
+  timers_free_.push_back(slot);
+}
+
+void SimNode::clear_timers() {
+  for (std::uint32_t slot = 0; slot < timers_.size(); ++slot)
+    if (timers_[slot].armed) cancel((TimerId{timers_[slot].gen} << 32) | slot);
+}
+
+void SimNode::fire_timer(TimerId id) {
+  const auto slot = static_cast<std::uint32_t>(id & 0xffffffffu);
+  if (slot >= timers_.size() || timers_[slot].gen != static_cast<std::uint32_t>(id >> 32) || !timers_[slot].armed)
+    return;  // cancelled, or the node crashed since
+  if (paused_) {
+    deferred_.push_back({true, id});
+    return;
+  }
+  TimerFn fn = std::move(timers_[slot].fn);
+  cancel(id);  // frees the slot before the callback may set new timers
+  fn();
+}
+
+bool SimNode::tracing() const { return world_.options_.trace; }
+
+void SimNode::emit(const TraceEvent& event) { world_.trace_line(name_, event); }
+
+// ---- World -------------------------------------------------------------------------------
+
+World::World(std::vector<std::string> names, LinkParams network, WorldOptions options, NodeInstaller installer)
+    : options_(std::move(options)),
+      installer_(std::move(installer)),
+      names_(std::move(names)),
+      net_(names_.size(), network, options_.seed) {
+  for (std::uint32_t i = 0; i < names_.size(); ++i) {
+    index_.emplace(names_[i], i);
+    nodes_.push_back(std::make_unique<SimNode>(*this, i, names_[i], options_.seed));
+  }
+  if (options_.trace) {
+    trace_ += "{\"trace\":\"mabeam\",\"version\":1,\"source\":\"sim\",\"seed\":" + std::to_string(options_.seed) +
+              ",\"scenario\":";
+    append_json_string(trace_, options_.scenario);
+    trace_ += ",\"nodes\":[";
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (i) trace_ += ',';
+      append_json_string(trace_, names_[i]);
+    }
+    trace_ += "]}\n";
+  }
+}
+
+World::~World() {
+  // Nodes' services may touch their Context while being destroyed: destroy them first.
+  for (auto& n : nodes_) n->node_.reset();
+}
+
+int World::index_of(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? -1 : static_cast<int>(it->second);
+}
+
+void World::trace_line(const std::string& node, const TraceEvent& e) {
+  if (options_.trace) append_trace_line(trace_, sched_.now(), node, e);
+}
+
+void World::emit_global(const TraceEvent& e) { trace_line("*", e); }
+
+void World::boot(std::uint32_t i, const char* ev) {
+  SimNode& n = *nodes_[i];
+  auto incarnation = record_boot(n.disk_);
+  if (!incarnation) {
+    trace_line(n.name_, TraceEvent("node_start_failed").with("reason", incarnation.status().message()));
+    return;
+  }
+  n.node_ = std::make_unique<Node>(n);
+  trace_line(n.name_, TraceEvent(ev).with("incarnation", *incarnation));
+  installer_(*n.node_, *incarnation);
+  n.node_->start();
+}
+
+void World::start(std::uint32_t i) {
+  if (nodes_[i]->up()) return;
+  boot(i, "node_start");
+}
+
+void World::crash(std::uint32_t i) {
+  SimNode& n = *nodes_[i];
+  if (!n.up()) {
+    trace_line(n.name_, TraceEvent("fault_ignored").with("fault", "crash").with("reason", "node is not running"));
+    return;
+  }
+  trace_line(n.name_, TraceEvent("node_crash"));
+  n.node_.reset();
+  n.clear_timers();
+  for (const auto& d : n.deferred_) {
+    if (d.is_timer) continue;
+    ++counters_.dropped_node_down;
+    const auto slot = static_cast<std::uint32_t>(d.id);
+    if (options_.trace_messages)
+      trace_line(n.name_, TraceEvent("msg_drop").with("from", names_[inflight_[slot].from]).with("id", inflight_[slot].id).with("reason", "node_down"));
+    release(slot);
+  }
+  n.deferred_.clear();
+  n.paused_ = false;
+  n.disk_.crash();
+}
+
+void World::restart(std::uint32_t i) {
+  SimNode& n = *nodes_[i];
+  if (n.up()) {
+    trace_line(n.name_, TraceEvent("fault_ignored").with("fault", "restart").with("reason", "node is running"));
+    return;
+  }
+  boot(i, "node_restart");
+}
+
+void World::pause(std::uint32_t i, DurationUs for_us) {
+  SimNode& n = *nodes_[i];
+  if (!n.up() || n.paused_) {
+    trace_line(n.name_, TraceEvent("fault_ignored").with("fault", "pause").with("reason", n.up() ? "already paused" : "node is not running"));
+    return;
+  }
+  n.paused_ = true;
+  trace_line(n.name_, TraceEvent("node_pause").with("for", for_us));
+  // The resume belongs to this pause only: a crash in between ends the pause instead.
+  sched_.after(for_us, [this, i, node = n.node_.get()] {
+    if (nodes_[i]->node_.get() == node && nodes_[i]->paused_) resume(i);
+  });
+}
+
+void World::resume(std::uint32_t i) {
+  SimNode& n = *nodes_[i];
+  n.paused_ = false;
+  trace_line(n.name_, TraceEvent("node_resume"));
+  // What came due during the pause now fires, in the order it came due.
+  std::vector<SimNode::Deferred> due;
+  due.swap(n.deferred_);
+  SimNode* np = &n;
+  for (const auto& d : due) {
+    if (d.is_timer) sched_.at(sched_.now(), [np, id = d.id] { np->fire_timer(id); });
+    else sched_.at(sched_.now(), [this, slot = static_cast<std::uint32_t>(d.id)] { deliver(slot); });
+  }
+}
+
+void World::clock_skew(std::uint32_t i, DurationUs offset, double drift) {
+  SimNode& n = *nodes_[i];
+  n.local_anchor_ = n.now();
+  n.global_anchor_ = sched_.now();
+  n.drift_ = drift;
+  n.wall_offset_ += offset;
+  trace_line(n.name_, TraceEvent("clock_skew").with("offset", offset).with("drift", drift));
+}
+
+void World::disk_fault(std::uint32_t i, DurationUs for_us) {
+  SimNode& n = *nodes_[i];
+  n.disk_.set_faulty(true);
+  trace_line(n.name_, TraceEvent("disk_fault").with("for", for_us));
+  sched_.after(for_us, [this, i] {
+    nodes_[i]->disk_.set_faulty(false);
+    trace_line(names_[i], TraceEvent("disk_ok"));
+  });
+}
+
+namespace {
+std::string json_names(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, names[i]);
+  }
+  return out + "]";
+}
+}  // namespace
+
+void World::partition(const std::vector<std::vector<std::string>>& groups) {
+  // Nodes named in no group form one more group together.
+  std::vector<std::uint32_t> group_of(names_.size(), static_cast<std::uint32_t>(groups.size()));
+  std::string text = "[";
+  for (std::uint32_t g = 0; g < groups.size(); ++g) {
+    for (const auto& name : groups[g]) {
+      const int j = index_of(name);
+      assert(j >= 0 && "partition names were validated at load");
+      group_of[static_cast<std::size_t>(j)] = g;
+    }
+    if (g) text += ',';
+    text += json_names(groups[g]);
+  }
+  net_.partition(std::move(group_of));
+  emit_global(TraceEvent("partition").with("groups", RawJson{text + "]"}));
+}
+
+void World::partition_oneway(const std::vector<std::string>& from, const std::vector<std::string>& to) {
+  std::vector<std::uint32_t> f, t;
+  for (const auto& n : from) f.push_back(static_cast<std::uint32_t>(index_of(n)));
+  for (const auto& n : to) t.push_back(static_cast<std::uint32_t>(index_of(n)));
+  net_.partition_oneway(f, t);
+  emit_global(TraceEvent("partition_oneway").with("from", RawJson{json_names(from)}).with("to", RawJson{json_names(to)}));
+}
+
+void World::heal() {
+  net_.heal();
+  emit_global(TraceEvent("heal"));
+}
+
+void World::link(const std::string& from, const std::string& to, const std::optional<Latency>& latency,
+                 std::optional<double> loss, std::optional<double> duplicate, std::optional<double> reorder,
+                 bool both_ways) {
+  const auto f = static_cast<std::uint32_t>(index_of(from));
+  const auto t = static_cast<std::uint32_t>(index_of(to));
+  net_.override_link(f, t, latency, loss, duplicate, reorder);
+  if (both_ways) net_.override_link(t, f, latency, loss, duplicate, reorder);
+  TraceEvent e("link");
+  e.with("from", from).with("to", to).with("both", both_ways);
+  if (loss) e.with("loss", *loss);
+  if (duplicate) e.with("duplicate", *duplicate);
+  if (reorder) e.with("reorder", *reorder);
+  if (latency) e.with("latency_changed", true);
+  emit_global(e);
+}
+
+void World::send_from(SimNode& src, const std::string& to, const MessageType& type, Bytes message) {
+  if (src.paused_) return;  // a stalled process sends nothing (cannot happen: it runs nothing)
+  const int j = index_of(to);
+  const std::uint64_t id = next_msg_id_++;
+  ++counters_.sent;
+  if (j < 0) {
+    if (options_.trace_messages)
+      trace_line(src.name_, TraceEvent("msg_drop").with("to", to).with("type", type.name).with("id", id).with("reason", "unknown_node"));
+    return;
+  }
+  const auto dst = static_cast<std::uint32_t>(j);
+  if (options_.trace_messages)
+    trace_line(src.name_, TraceEvent("msg_send").with("to", to).with("type", type.name).with("id", id).with("bytes", static_cast<std::int64_t>(message.size())));
+  const Network::Fate fate = net_.route(src.index_, dst, sched_.now());
+  if (fate.dropped) {
+    if (fate.dropped[0] == 'p') ++counters_.dropped_partition;
+    else ++counters_.dropped_loss;
+    if (options_.trace_messages)
+      trace_line(src.name_, TraceEvent("msg_drop").with("to", to).with("type", type.name).with("id", id).with("reason", fate.dropped));
+    return;
+  }
+  if (fate.copies > 1) ++counters_.duplicated;
+  for (int c = 0; c < fate.copies; ++c) {
+    std::uint32_t slot;
+    if (!inflight_free_.empty()) {
+      slot = inflight_free_.back();
+      inflight_free_.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(inflight_.size());
+      inflight_.emplace_back();
+    }
+    InFlight& m = inflight_[slot];
+    m.from = src.index_;
+    m.to = dst;
+    m.id = id;
+    m.type_name = type.name;
+    m.bytes = (c + 1 == fate.copies) ? std::move(message) : message;
+    sched_.at(fate.arrive[c], [this, slot] { deliver(slot); });
+  }
+}
+
+void World::release(std::uint32_t slot) {
+  inflight_[slot].bytes = Bytes{};
+  inflight_free_.push_back(slot);
+}
+
+void World::deliver(std::uint32_t slot) {
+  SimNode& dst = *nodes_[inflight_[slot].to];
+  const std::uint32_t from = inflight_[slot].from;
+  const std::uint64_t id = inflight_[slot].id;
+  const char* type_name = inflight_[slot].type_name;
+  const char* reason = nullptr;
+  if (!dst.up()) reason = "node_down";
+  else if (net_.cut(from, dst.index_)) reason = "partition";  // cut while in flight
+  if (reason) {
+    if (reason[0] == 'n') ++counters_.dropped_node_down;
+    else ++counters_.dropped_partition;
+    if (options_.trace_messages)
+      trace_line(dst.name_, TraceEvent("msg_drop").with("from", names_[from]).with("type", type_name).with("id", id).with("reason", reason));
+    release(slot);
+    return;
+  }
+  if (dst.paused_) {
+    dst.deferred_.push_back({false, slot});
+    return;
+  }
+  // Take the bytes out first: handling the message may send more and grow inflight_.
+  Bytes bytes = std::move(inflight_[slot].bytes);
+  release(slot);
+  ++counters_.delivered;
+  if (options_.trace_messages)
+    trace_line(dst.name_, TraceEvent("msg_recv").with("from", names_[from]).with("type", type_name).with("id", id));
+  Status s = dst.node_->deliver(names_[from], bytes);
+  if (!s) {
+    ++counters_.dropped_decode;
+    trace_line(dst.name_, TraceEvent("msg_drop").with("from", names_[from]).with("id", id).with("reason", "decode").with("error", s.message()));
+  }
+}
+
+std::map<std::string, double> World::node_metrics() const {
+  std::map<std::string, double> out;
+  for (const auto& n : nodes_) {
+    if (!n->node_) continue;
+    for (const auto& [k, v] : n->node_->metrics().counters()) out[k] += v;
+  }
+  return out;
+}
+
+}  // namespace mabeam::sim
