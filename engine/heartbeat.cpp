@@ -3,6 +3,18 @@
 
 namespace mabeam {
 
+const char* to_string(MemberState s) {
+  switch (s) {
+    case MemberState::joining: return "joining";
+    case MemberState::active: return "active";
+    case MemberState::suspect: return "suspect";
+    case MemberState::down: return "down";
+    case MemberState::leaving: return "leaving";
+    case MemberState::left: return "left";
+  }
+  return "?";
+}
+
 const char* to_string(HeartbeatDetector::PeerState s) {
   switch (s) {
     case HeartbeatDetector::PeerState::unknown: return "joining";
@@ -16,6 +28,7 @@ const char* to_string(HeartbeatDetector::PeerState s) {
 HeartbeatDetector::HeartbeatDetector(Node& node, HeartbeatConfig config, std::vector<std::string> peers,
                                      std::uint64_t incarnation)
     : Service(node), config_(config), incarnation_(incarnation) {
+  node_.expose<MembershipView>(this);
   for (auto& p : peers)
     if (p != ctx_.self()) peers_[p] = Peer{};
   node_.route<Heartbeat>([this](const std::string& from, Heartbeat&& hb) { on_heartbeat(from, std::move(hb)); });
@@ -71,14 +84,70 @@ void HeartbeatDetector::on_heartbeat(const std::string& from, Heartbeat&& hb) {
   if (p.state != PeerState::active || new_incarnation) set_state(from, p, PeerState::active);
 }
 
+namespace {
+MemberState member_state(HeartbeatDetector::PeerState s) {
+  switch (s) {
+    case HeartbeatDetector::PeerState::unknown: return MemberState::joining;
+    case HeartbeatDetector::PeerState::active: return MemberState::active;
+    case HeartbeatDetector::PeerState::down: return MemberState::down;
+    case HeartbeatDetector::PeerState::left: return MemberState::left;
+  }
+  return MemberState::down;
+}
+}  // namespace
+
 void HeartbeatDetector::set_state(const std::string& name, Peer& p, PeerState s) {
+  const PeerState before = p.state;
   p.state = s;
   node_.metrics().inc(std::string("heartbeat_marked_") + to_string(s) + "_total");
   if (ctx_.tracing())
     ctx_.emit(TraceEvent("member").with("subject", name).with("state", to_string(s)).with("incarnation", p.incarnation));
+  // Listeners may subscribe or unsubscribe while being told: iterate over a copy.
+  const auto listeners = listeners_;
+  for (const auto& [handle, fn] : listeners) fn(name, member_state(before), member_state(s));
 }
 
-HeartbeatDetector::PeerState HeartbeatDetector::state_of(const std::string& peer) const {
+std::vector<MemberInfo> HeartbeatDetector::members() const {
+  std::vector<MemberInfo> out;
+  bool self_added = false;
+  auto add_self = [&] {
+    MemberInfo me;
+    me.name = ctx_.self();
+    me.state = stopped_ ? MemberState::left : MemberState::active;
+    me.incarnation = incarnation_;
+    me.last_heard = ctx_.now();
+    out.push_back(std::move(me));
+    self_added = true;
+  };
+  for (const auto& [name, p] : peers_) {
+    if (!self_added && ctx_.self() < name) add_self();
+    if (p.state == PeerState::unknown) continue;
+    MemberInfo m;
+    m.name = name;
+    m.state = member_state(p.state);
+    m.incarnation = p.incarnation;
+    m.last_heard = p.last_heard;
+    out.push_back(std::move(m));
+  }
+  if (!self_added) add_self();
+  return out;
+}
+
+MemberState HeartbeatDetector::state_of(const std::string& node) const {
+  if (node == ctx_.self()) return stopped_ ? MemberState::left : MemberState::active;
+  auto it = peers_.find(node);
+  return it == peers_.end() ? MemberState::down : member_state(it->second.state);
+}
+
+int HeartbeatDetector::subscribe(Listener listener) {
+  const int h = next_listener_++;
+  listeners_.emplace(h, std::move(listener));
+  return h;
+}
+
+void HeartbeatDetector::unsubscribe(int handle) { listeners_.erase(handle); }
+
+HeartbeatDetector::PeerState HeartbeatDetector::peer_state(const std::string& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? PeerState::unknown : it->second.state;
 }

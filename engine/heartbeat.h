@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/membership_view.h"
 #include "engine/node.h"
 
 namespace mabeam {
@@ -37,7 +38,7 @@ struct Leave {
   static bool decode(Reader& r, std::uint8_t, Leave& m) { return r.varint(m.incarnation); }
 };
 
-class HeartbeatDetector : public Service {
+class HeartbeatDetector : public Service, public MembershipView {
  public:
   enum class PeerState { unknown, active, down, left };
 
@@ -49,9 +50,15 @@ class HeartbeatDetector : public Service {
   // Starts watching a peer not in the configured list (no-op if known or self).
   void add_peer(const std::string& name);
 
-  PeerState state_of(const std::string& peer) const;
+  PeerState peer_state(const std::string& peer) const;
   // Names of peers currently believed active, sorted.
   std::vector<std::string> active_peers() const;
+
+  // MembershipView
+  std::vector<MemberInfo> members() const override;
+  MemberState state_of(const std::string& node) const override;
+  int subscribe(Listener listener) override;
+  void unsubscribe(int handle) override;
 
  private:
   struct Peer {
@@ -69,6 +76,8 @@ class HeartbeatDetector : public Service {
   std::uint64_t incarnation_;
   std::uint64_t seq_ = 0;
   bool stopped_ = false;
+  std::map<int, Listener> listeners_;
+  int next_listener_ = 1;
 };
 
 const char* to_string(HeartbeatDetector::PeerState s);

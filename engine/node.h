@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <typeindex>
 #include <vector>
 
@@ -57,10 +58,20 @@ class Node {
     services_.push_back(std::move(s));
     return ref;
   }
+  // A service (or an interface a service exposes), or null.
   template <class S>
   S* find() const {
-    auto it = by_type_.find(std::type_index(typeid(S)));
-    return it == by_type_.end() ? nullptr : static_cast<S*>(it->second);
+    if constexpr (std::is_base_of_v<Service, S>) {
+      auto it = by_type_.find(std::type_index(typeid(S)));
+      if (it != by_type_.end()) return static_cast<S*>(it->second);
+    }
+    auto iface = interfaces_.find(std::type_index(typeid(S)));
+    return iface == interfaces_.end() ? nullptr : static_cast<S*>(iface->second);
+  }
+  // Makes `impl` findable as interface I (e.g. MembershipView). The last one exposed wins.
+  template <class I>
+  void expose(I* impl) {
+    interfaces_[std::type_index(typeid(I))] = impl;
   }
 
   // Registers the handler for message type M. One handler per type id.
@@ -100,6 +111,7 @@ class Node {
   Metrics metrics_;
   std::vector<std::unique_ptr<Service>> services_;
   std::map<std::type_index, Service*> by_type_;
+  std::map<std::type_index, void*> interfaces_;
   std::map<std::uint16_t, Route> routes_;
 };
 

@@ -44,6 +44,13 @@ void SimDisk::crash() {
   }
 }
 
+void SimDisk::flush_all() {
+  for (auto& [name, f] : files_) {
+    for (auto& r : f.pending) f.durable.push_back(std::move(r));
+    f.pending.clear();
+  }
+}
+
 std::size_t SimDisk::pending_records() const {
   std::size_t n = 0;
   for (const auto& [name, f] : files_) n += f.pending.size();

@@ -23,6 +23,8 @@ class SimDisk final : public Storage {
 
   // Loses unsynced writes (a random prefix of each file's pending records survives).
   void crash();
+  // A clean process exit: the OS still writes out what was appended.
+  void flush_all();
   void set_faulty(bool faulty) { faulty_ = faulty; }
   bool faulty() const { return faulty_; }
   std::size_t pending_records() const;

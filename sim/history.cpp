@@ -53,6 +53,10 @@ History::History(const Trace& trace, TimeUs end_time) : end_(end_time), nodes_(t
       close(paused_since, paused_);
       down_since.emplace(n, r.t);
       crashes_[n].push_back(r.t);
+    } else if (ev == "node_leave") {
+      close(paused_since, paused_);
+      down_since.emplace(n, r.t);
+      left_since.emplace(n, r.t);
     } else if (ev == "node_pause") {
       paused_since.emplace(n, r.t);
     } else if (ev == "node_resume") {

@@ -29,6 +29,8 @@ void script_event(World& w, const ScenarioEvent& e) {
       break;
     case V::clock_skew: w.clock_skew(idx(e.node), e.offset, e.drift); break;
     case V::disk_fault: w.disk_fault(idx(e.node), e.duration); break;
+    case V::join: w.join(idx(e.node)); break;
+    case V::leave: w.leave(idx(e.node)); break;
   }
 }
 
@@ -53,7 +55,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   World w(names, sc.network, wo, [setup](Node& node, std::uint64_t incarnation) { install_services(node, setup, incarnation); });
   for (const auto& l : sc.links) w.link(l.from, l.to, l.latency, l.loss, l.duplicate, l.reorder, false);
 
-  for (std::uint32_t i = 0; i < sc.nodes.size(); ++i) w.scheduler().at(sc.nodes[i].start, [&w, i] { w.start(i); });
+  for (std::uint32_t i = 0; i < sc.nodes.size(); ++i)
+    if (!sc.nodes[i].starts_by_join) w.scheduler().at(sc.nodes[i].start, [&w, i] { w.start(i); });
   for (const auto& e : sc.events) w.scheduler().at(e.at, [&w, &e] { script_event(w, e); });
 
   const TimeUs end = options.until ? std::min(*options.until, sc.duration) : sc.duration;

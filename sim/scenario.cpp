@@ -196,7 +196,6 @@ bool valid_node_name(const std::string& name) {
 
 // Verbs and checks that parse but need a service that is not built yet.
 const char* unbuilt_verb_service(const std::string& verb) {
-  if (verb == "join" || verb == "leave") return "membership";
   if (verb == "write" || verb == "read") return "variables";
   if (verb == "spawn") return "agents";
   if (verb == "migrate") return "migration";
@@ -229,6 +228,8 @@ const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
       {"link", {Verb::link, {"at", "do", "from", "to", "latency", "loss", "duplicate", "reorder", "both"}}},
       {"clock_skew", {Verb::clock_skew, {"at", "do", "node", "offset", "drift"}}},
       {"disk_fault", {Verb::disk_fault, {"at", "do", "node", "for"}}},
+      {"join", {Verb::join, {"at", "do", "node"}}},
+      {"leave", {Verb::leave, {"at", "do", "node"}}},
   };
   return specs;
 }
@@ -305,7 +306,8 @@ class Loader {
     }
     // Shown in "unknown node" messages: "n1..n5" when the nodes are the generated ones.
     bool generated = true;
-    for (std::size_t i = 0; i < s_.nodes.size(); ++i) generated = generated && s_.nodes[i].name == "n" + std::to_string(i + 1);
+    for (std::size_t i = 0; i < s_.nodes.size(); ++i)
+      generated = generated && s_.nodes[i].name == "n" + std::to_string(i + 1);
     if (generated && s_.nodes.size() > 1) {
       names_shown_ = "n1..n" + std::to_string(s_.nodes.size());
     } else {
@@ -333,7 +335,10 @@ class Loader {
         spec.resources[it.key()] =
             read_number(it.value(), child(rp, it.key()), 0.0, HUGE_VAL, "a number greater than or equal to 0");
     }
-    if (const json* start = optional(j, "start")) spec.start = read_time(*start, child(p, "start"));
+    if (const json* start = optional(j, "start")) {
+      spec.start = read_time(*start, child(p, "start"));
+      explicit_start_.insert(spec.name);
+    }
     return spec;
   }
 
@@ -431,7 +436,19 @@ class Loader {
     for (std::size_t i = 0; i < j.size(); ++i) s_.events.push_back(load_event(j[i], child("/events", i)));
     std::stable_sort(s_.events.begin(), s_.events.end(),
                      [](const ScenarioEvent& a, const ScenarioEvent& b) { return a.at < b.at; });
+    // A node with no `start` whose first lifecycle event is a `join` starts at that join.
+    for (auto& n : s_.nodes) {
+      if (explicit_start_.count(n.name)) continue;
+      for (const auto& e : s_.events) {
+        const bool lifecycle = e.verb == Verb::join || e.verb == Verb::leave || e.verb == Verb::crash ||
+                               e.verb == Verb::restart || e.verb == Verb::pause;
+        if (!lifecycle || e.node != n.name) continue;
+        n.starts_by_join = e.verb == Verb::join;
+        break;
+      }
+    }
   }
+  std::set<std::string> explicit_start_;
 
   // A node list for partition_oneway: one name or a non-empty array of distinct names.
   std::vector<std::string> load_node_set(const json& j, const std::string& p) {
@@ -509,6 +526,8 @@ class Loader {
     switch (ev.verb) {
       case Verb::crash:
       case Verb::restart:
+      case Verb::join:
+      case Verb::leave:
         ev.node = node();
         break;
       case Verb::pause:
@@ -723,6 +742,8 @@ const char* to_string(ScenarioEvent::Verb v) {
     case Verb::link: return "link";
     case Verb::clock_skew: return "clock_skew";
     case Verb::disk_fault: return "disk_fault";
+    case Verb::join: return "join";
+    case Verb::leave: return "leave";
   }
   return "unknown";
 }

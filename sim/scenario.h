@@ -47,14 +47,15 @@ struct NodeSpec {
   std::vector<std::string> capabilities;
   std::map<std::string, double> resources;
   DurationUs start = 0;  // when the node starts; 0 = at the beginning
+  bool starts_by_join = false;  // no `start` and a `join` event names it: it starts at its first join
 };
 
 // One scripted fault or operation. Only the fields of its verb are set.
 struct ScenarioEvent {
-  enum class Verb { crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, disk_fault };
+  enum class Verb { crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, disk_fault, join, leave };
   TimeUs at = 0;
   Verb verb = Verb::crash;
-  std::string node;                            // crash, restart, pause, clock_skew, disk_fault
+  std::string node;                            // crash, restart, pause, clock_skew, disk_fault, join, leave
   DurationUs duration = 0;                     // pause "for", disk_fault "for"
   std::vector<std::vector<std::string>> groups;  // partition: complete (left-out nodes form one more group)
   std::vector<std::string> from, to;           // partition_oneway (messages from -> to are cut); link: from/to

@@ -70,13 +70,13 @@ void Scheduler::spill(int level, int index) {
   const auto base = (static_cast<std::uint64_t>(wheel_) & ~span_mask) | (static_cast<std::uint64_t>(index) << shift);
   wheel_ = static_cast<TimeUs>(base);
   if (wheel_ > now_) now_ = wheel_;
+  // Entries only move to lower levels, so this bucket is not appended to while we walk it;
+  // clearing (not freeing) it keeps its capacity for the next round of the wheel.
   Bucket& b = levels_[static_cast<std::size_t>(level)].buckets[static_cast<std::size_t>(index)];
-  std::vector<Entry> entries;
-  entries.swap(b.entries);
-  const std::size_t head = b.head;
+  for (std::size_t i = b.head; i < b.entries.size(); ++i) insert(b.entries[i]);
+  b.entries.clear();
   b.head = 0;
   mark(level, index, false);
-  for (std::size_t i = head; i < entries.size(); ++i) insert(entries[i]);
 }
 
 bool Scheduler::step(TimeUs limit) {

@@ -133,6 +133,7 @@ void World::boot(std::uint32_t i, const char* ev) {
     return;
   }
   n.node_ = std::make_unique<Node>(n);
+  n.booted_ = true;
   trace_line(n.name_, TraceEvent(ev).with("incarnation", *incarnation));
   installer_(*n.node_, *incarnation);
   n.node_->start();
@@ -150,6 +151,11 @@ void World::crash(std::uint32_t i) {
     return;
   }
   trace_line(n.name_, TraceEvent("node_crash"));
+  stop_process(n);
+  n.disk_.crash();
+}
+
+void World::stop_process(SimNode& n) {
   n.node_.reset();
   n.clear_timers();
   for (const auto& d : n.deferred_) {
@@ -162,7 +168,27 @@ void World::crash(std::uint32_t i) {
   }
   n.deferred_.clear();
   n.paused_ = false;
-  n.disk_.crash();
+}
+
+void World::join(std::uint32_t i) {
+  SimNode& n = *nodes_[i];
+  if (n.up()) {
+    trace_line(n.name_, TraceEvent("fault_ignored").with("fault", "join").with("reason", "node is running"));
+    return;
+  }
+  boot(i, n.booted_ ? "node_restart" : "node_start");
+}
+
+void World::leave(std::uint32_t i) {
+  SimNode& n = *nodes_[i];
+  if (!n.up() || n.paused_) {
+    trace_line(n.name_, TraceEvent("fault_ignored").with("fault", "leave").with("reason", n.up() ? "node is paused" : "node is not running"));
+    return;
+  }
+  trace_line(n.name_, TraceEvent("node_leave"));
+  n.node_->stop();
+  stop_process(n);
+  n.disk_.flush_all();
 }
 
 void World::restart(std::uint32_t i) {

@@ -69,6 +69,7 @@ class SimNode final : public Context {
   SimDisk disk_;
   std::unique_ptr<Node> node_;
   bool paused_ = false;
+  bool booted_ = false;  // has started at least once
   // Clock: local = local_anchor + (global - global_anchor) * (1 + drift); wall = local + offset.
   TimeUs local_anchor_ = 0, global_anchor_ = 0;
   double drift_ = 0.0;
@@ -110,6 +111,11 @@ class World {
   void start(std::uint32_t i);
   void crash(std::uint32_t i);
   void restart(std::uint32_t i);
+  // Starts a node that is not running (first start, or after a leave or crash).
+  void join(std::uint32_t i);
+  // Graceful stop: the node's services stop (saying goodbye), then the process exits
+  // cleanly (appended writes reach the disk; nothing is lost).
+  void leave(std::uint32_t i);
   void pause(std::uint32_t i, DurationUs for_us);
   void resume(std::uint32_t i);
   void clock_skew(std::uint32_t i, DurationUs offset, double drift);
@@ -148,6 +154,8 @@ class World {
   void deliver(std::uint32_t slot);
   void release(std::uint32_t slot);
   void boot(std::uint32_t i, const char* ev);
+  // Drops the running node's volatile state: its services, timers and deferred messages.
+  void stop_process(SimNode& n);
   void trace_line(const std::string& node, const TraceEvent& e);
 
   WorldOptions options_;

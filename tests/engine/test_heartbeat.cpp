@@ -59,14 +59,14 @@ TEST_CASE("heartbeat: beats every peer once per interval", "[heartbeat]") {
 TEST_CASE("heartbeat: a peer silent for down_after is marked down, and active when heard again", "[heartbeat]") {
   Fixture f;
   f.beat_from("n2", 1);
-  CHECK(f.hb->state_of("n2") == HeartbeatDetector::PeerState::active);
+  CHECK(f.hb->peer_state("n2") == HeartbeatDetector::PeerState::active);
   f.ctx.advance_to(ms(450));
-  CHECK(f.hb->state_of("n2") == HeartbeatDetector::PeerState::active);
+  CHECK(f.hb->peer_state("n2") == HeartbeatDetector::PeerState::active);
   f.ctx.advance_to(ms(700));
-  CHECK(f.hb->state_of("n2") == HeartbeatDetector::PeerState::down);
+  CHECK(f.hb->peer_state("n2") == HeartbeatDetector::PeerState::down);
   CHECK(state_of_last_member_event(f.ctx, "n2") == "down");
   f.beat_from("n2", 1);
-  CHECK(f.hb->state_of("n2") == HeartbeatDetector::PeerState::active);
+  CHECK(f.hb->peer_state("n2") == HeartbeatDetector::PeerState::active);
   CHECK(state_of_last_member_event(f.ctx, "n2") == "active");
 }
 
@@ -74,20 +74,20 @@ TEST_CASE("heartbeat: a Leave marks the peer left and later beats of that incarn
   Fixture f;
   f.beat_from("n3", 2);
   REQUIRE(f.node.deliver("n3", encode_message(Leave{2})).is_ok());
-  CHECK(f.hb->state_of("n3") == HeartbeatDetector::PeerState::left);
+  CHECK(f.hb->peer_state("n3") == HeartbeatDetector::PeerState::left);
   f.beat_from("n3", 2);  // in flight before the Leave
-  CHECK(f.hb->state_of("n3") == HeartbeatDetector::PeerState::left);
+  CHECK(f.hb->peer_state("n3") == HeartbeatDetector::PeerState::left);
   f.beat_from("n3", 3);  // restarted: a new incarnation
-  CHECK(f.hb->state_of("n3") == HeartbeatDetector::PeerState::active);
+  CHECK(f.hb->peer_state("n3") == HeartbeatDetector::PeerState::active);
 }
 
 TEST_CASE("heartbeat: a beat from an older incarnation is ignored", "[heartbeat]") {
   Fixture f;
   f.beat_from("n2", 5);
   f.ctx.advance_to(ms(700));
-  REQUIRE(f.hb->state_of("n2") == HeartbeatDetector::PeerState::down);
+  REQUIRE(f.hb->peer_state("n2") == HeartbeatDetector::PeerState::down);
   f.beat_from("n2", 4);
-  CHECK(f.hb->state_of("n2") == HeartbeatDetector::PeerState::down);
+  CHECK(f.hb->peer_state("n2") == HeartbeatDetector::PeerState::down);
 }
 
 TEST_CASE("heartbeat: stop() sends Leave to every peer and stops beating", "[heartbeat]") {
@@ -112,7 +112,7 @@ TEST_CASE("node: unknown types and garbage are returned as errors, never dispatc
   Bytes bad_body = encode_message(Heartbeat{1, 1});
   bad_body.pop_back();
   CHECK_FALSE(f.node.deliver("n2", bad_body).is_ok());
-  CHECK(f.hb->state_of("n2") == HeartbeatDetector::PeerState::unknown);
+  CHECK(f.hb->peer_state("n2") == HeartbeatDetector::PeerState::unknown);
 }
 
 TEST_CASE("node setup: record_boot counts boots in storage", "[node]") {
@@ -133,4 +133,24 @@ TEST_CASE("node setup: the heartbeat config block is read strictly", "[node]") {
   auto unknown = parse_node_config(nlohmann::json::parse(R"({"hearbeat":{}})"), "/config", s);
   REQUIRE_FALSE(unknown.is_ok());
   CHECK_THAT(unknown.message(), Catch::Contains("/config/hearbeat: unknown key"));
+}
+
+TEST_CASE("heartbeat: as a MembershipView it lists known members and tells subscribers of changes", "[heartbeat]") {
+  Fixture f;
+  auto* view = f.node.find<MembershipView>();
+  REQUIRE(view == f.hb);
+  std::vector<std::string> changes;
+  view->subscribe([&](const std::string& n, MemberState from, MemberState to) {
+    changes.push_back(n + ":" + to_string(from) + "->" + to_string(to));
+  });
+  f.beat_from("n2", 1);
+  f.ctx.advance_to(ms(700));
+  auto members = view->members();
+  REQUIRE(members.size() == 2);  // n1 (self) and n2; n3 never heard from
+  CHECK(members[0].name == "n1");
+  CHECK(members[0].state == MemberState::active);
+  CHECK(members[1].name == "n2");
+  CHECK(members[1].state == MemberState::down);
+  CHECK(view->state_of("n3") == MemberState::joining);
+  CHECK(changes == std::vector<std::string>{"n2:joining->active", "n2:active->down"});
 }

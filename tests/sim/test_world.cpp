@@ -20,15 +20,15 @@ using PS = HeartbeatDetector::PeerState;
 TEST_CASE("world: a crashed node is marked down by all and comes back with a higher incarnation", "[world]") {
   auto w = heartbeat_world(3, test::fixed_latency(ms(1)));
   w->run_until(sec(1));
-  CHECK(detector(*w, 0).state_of("n3") == PS::active);
+  CHECK(detector(*w, 0).peer_state("n3") == PS::active);
   w->crash(2);
   CHECK_FALSE(w->node(2).up());
   w->run_until(sec(2));
-  CHECK(detector(*w, 0).state_of("n3") == PS::down);
-  CHECK(detector(*w, 1).state_of("n3") == PS::down);
+  CHECK(detector(*w, 0).peer_state("n3") == PS::down);
+  CHECK(detector(*w, 1).peer_state("n3") == PS::down);
   w->restart(2);
   w->run_until(sec(3));
-  CHECK(detector(*w, 0).state_of("n3") == PS::active);
+  CHECK(detector(*w, 0).peer_state("n3") == PS::active);
   auto restarts = test::records_of(w->trace(), "node_restart");
   REQUIRE(restarts.size() == 1);
   CHECK(restarts[0].fields["incarnation"] == 2);
@@ -40,12 +40,12 @@ TEST_CASE("world: a paused node's timers and inbound messages wait until it resu
   w->pause(1, sec(2));
   w->run_until(sec(2));
   // n2 beats nothing while paused: n1 marks it down; n2 itself has not run its timers.
-  CHECK(detector(*w, 0).state_of("n2") == PS::down);
+  CHECK(detector(*w, 0).peer_state("n2") == PS::down);
   const auto sends_before = test::records_of(w->trace(), "msg_send").size();
   w->run_until(sec(2) + ms(900));
   CHECK(test::records_of(w->trace(), "msg_send").size() == sends_before + 9);  // only n1 beats, 100ms apart
   w->run_until(sec(4));
-  CHECK(detector(*w, 0).state_of("n2") == PS::active);
+  CHECK(detector(*w, 0).peer_state("n2") == PS::active);
   CHECK(test::records_of(w->trace(), "node_resume").size() == 1);
 }
 
@@ -54,12 +54,12 @@ TEST_CASE("world: a symmetric partition cuts both ways and a heal restores the l
   w->run_until(sec(1));
   w->partition({{"n1", "n2"}, {"n3", "n4"}});
   w->run_until(sec(2));
-  CHECK(detector(*w, 0).state_of("n3") == PS::down);
-  CHECK(detector(*w, 2).state_of("n1") == PS::down);
-  CHECK(detector(*w, 0).state_of("n2") == PS::active);
+  CHECK(detector(*w, 0).peer_state("n3") == PS::down);
+  CHECK(detector(*w, 2).peer_state("n1") == PS::down);
+  CHECK(detector(*w, 0).peer_state("n2") == PS::active);
   w->heal();
   w->run_until(sec(3));
-  CHECK(detector(*w, 0).state_of("n3") == PS::active);
+  CHECK(detector(*w, 0).peer_state("n3") == PS::active);
   CHECK(w->counters().dropped_partition > 0);
 }
 
@@ -75,8 +75,8 @@ TEST_CASE("world: a one-way partition cuts only one direction", "[world]") {
   w->run_until(sec(1));
   w->partition_oneway({"n1"}, {"n2"});
   w->run_until(sec(2));
-  CHECK(detector(*w, 1).state_of("n1") == PS::down);   // n2 no longer hears n1
-  CHECK(detector(*w, 0).state_of("n2") == PS::active);  // n1 still hears n2
+  CHECK(detector(*w, 1).peer_state("n1") == PS::down);   // n2 no longer hears n1
+  CHECK(detector(*w, 0).peer_state("n2") == PS::active);  // n1 still hears n2
 }
 
 TEST_CASE("world: messages to a crashed node are dropped and traced", "[world]") {
@@ -169,4 +169,20 @@ TEST_CASE("network: without reordering a link delivers in order; loss and duplic
   }
   CHECK(lost == Approx(2000).margin(200));
   CHECK(dup == Approx(3600).margin(300));
+}
+
+TEST_CASE("world: a graceful leave is seen as left (not down) and a join brings the node back", "[world]") {
+  auto w = heartbeat_world(3, test::fixed_latency(ms(1)));
+  w->run_until(sec(1));
+  w->leave(1);
+  CHECK_FALSE(w->node(1).up());
+  w->run_until(sec(3));
+  CHECK(detector(*w, 0).peer_state("n2") == PS::left);
+  CHECK(detector(*w, 2).peer_state("n2") == PS::left);
+  w->join(1);
+  w->run_until(sec(4));
+  CHECK(detector(*w, 0).peer_state("n2") == PS::active);
+  auto restarts = test::records_of(w->trace(), "node_restart");
+  REQUIRE(restarts.size() == 1);
+  CHECK(restarts[0].fields["incarnation"] == 2);
 }

@@ -1,0 +1,46 @@
+// What other services may ask of the failure detector / membership service: who is in the
+// cluster, in which state, and notifications when that changes (nodeup/nodedown, like
+// Erlang's net_kernel:monitor_nodes). The heartbeat detector implements it today; SWIM
+// membership implements it when it lands, so services written against this interface
+// (variables, partition guard, placement) work over either.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/time.h"
+
+namespace mabeam {
+
+enum class MemberState { joining, active, suspect, down, leaving, left };
+const char* to_string(MemberState s);
+
+struct MemberInfo {
+  std::string name;
+  MemberState state = MemberState::joining;
+  std::uint64_t incarnation = 0;
+  TimeUs last_heard = 0;  // local monotonic time this node last heard from it (self: now)
+  std::string addr;       // transport address when known (real world), "" in the simulator
+  std::vector<std::string> capabilities;
+  std::map<std::string, double> resources;
+  double load = 0.0;
+  std::uint32_t agents = 0;
+};
+
+class MembershipView {
+ public:
+  virtual ~MembershipView() = default;
+  // Every node this node knows of, self included, sorted by name.
+  virtual std::vector<MemberInfo> members() const = 0;
+  // The state of one node; `left` for self after stop(); unknown nodes report `down`.
+  virtual MemberState state_of(const std::string& node) const = 0;
+
+  // Called on every state change of another node (from, to). Returns a handle.
+  using Listener = std::function<void(const std::string& node, MemberState from, MemberState to)>;
+  virtual int subscribe(Listener listener) = 0;
+  virtual void unsubscribe(int handle) = 0;
+};
+
+}  // namespace mabeam

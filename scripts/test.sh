@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Builds mabeam with warnings as errors and runs every test with ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh -DMABEAM_WERROR=ON
+ctest --test-dir build --output-on-failure -j2 --timeout 300
