@@ -76,10 +76,10 @@ class Writer {
  private:
   Bytes& buf() { return out_ ? *out_ : own_; }
   void fixed(std::uint64_t v, int n) {
+    std::uint8_t le[8];
+    for (int i = 0; i < n; ++i) le[i] = static_cast<std::uint8_t>(v >> (8 * i));
     Bytes& b = buf();
-    const std::size_t at = b.size();
-    b.resize(at + static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * i));
+    b.insert(b.end(), le, le + n);  // one capacity check and copy, no zero-fill
   }
   Bytes* out_ = nullptr;
   Bytes own_;

@@ -73,7 +73,12 @@ void Scheduler::spill(int level, int index) {
   // Entries only move to lower levels, so this bucket is not appended to while we walk it;
   // clearing (not freeing) it keeps its capacity for the next round of the wheel.
   Bucket& b = levels_[static_cast<std::size_t>(level)].buckets[static_cast<std::size_t>(index)];
-  for (std::size_t i = b.head; i < b.entries.size(); ++i) insert(b.entries[i]);
+  for (std::size_t i = b.head; i < b.entries.size(); ++i) {
+    // Spilling into level 0 means these fire within the next 256 µs: start loading their
+    // callbacks now, so firing them does not wait on a cache miss each.
+    if (level == 1) __builtin_prefetch(&pool_[b.entries[i].slot]);
+    insert(b.entries[i]);
+  }
   b.entries.clear();
   b.head = 0;
   mark(level, index, false);

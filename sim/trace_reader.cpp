@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 namespace mabeam::sim {
@@ -82,8 +84,10 @@ bool parse_line(std::string_view text, nlohmann::json& out, std::string& problem
 Status check_header(const nlohmann::json& h, TraceHeader& header) {
   auto bad = [](const std::string& problem) { return line_error(1, "header: " + problem); };
   if (!h.is_object()) {
-    return line_error(1, "not a mabeam trace: the header must be a JSON object "
-                         "{\"trace\":\"mabeam\",\"version\":1,...}, found " + found(h));
+    return line_error(1,
+                      "not a mabeam trace: the header must be a JSON object "
+                      "{\"trace\":\"mabeam\",\"version\":1,...}, found " +
+                          found(h));
   }
   auto trace = h.find("trace");
   if (trace == h.end() || !trace->is_string() || trace->get_ref<const std::string&>() != "mabeam") {
@@ -128,7 +132,8 @@ std::string take_record(nlohmann::json&& j, TraceRecord& rec) {
   if (t == j.end()) return "missing \"t\"";
   // nlohmann stores non-negative integers as unsigned; anything else (negative, fraction,
   // string) is not a time.
-  if (!t->is_number_unsigned() || t->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<TimeUs>::max())) {
+  if (!t->is_number_unsigned() ||
+      t->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<TimeUs>::max())) {
     return "\"t\" must be a non-negative integer, found " + found(*t);
   }
   auto node = j.find("node");
@@ -153,7 +158,7 @@ struct Chunk {
   std::size_t first_line = 0;  // line number of text's first line
   bool ends_file = false;      // its last line is the file's last line
   std::vector<TraceRecord> records;
-  std::size_t error_line = 0;      // 0: none
+  std::size_t error_line = 0;  // 0: none
   std::string error;
   std::size_t trailing_blank = 0;  // first line of a run of blank lines at its end, 0: none
   bool has_content = false;        // any non-blank line
@@ -255,7 +260,13 @@ Result<Trace> parse_buffer(std::string_view text) {
   }
   {
     std::vector<std::thread> workers;
-    for (std::size_t k = 1; k < chunks.size(); ++k) workers.emplace_back(parse_chunk, std::ref(chunks[k]));
+    std::size_t k = 1;
+    try {
+      for (; k < chunks.size(); ++k) workers.emplace_back(parse_chunk, std::ref(chunks[k]));
+    } catch (const std::system_error&) {
+      // No more threads to be had: this thread parses what is left.
+      for (; k < chunks.size(); ++k) parse_chunk(chunks[k]);
+    }
     if (!chunks.empty()) parse_chunk(chunks[0]);
     for (auto& w : workers) w.join();
   }
@@ -288,8 +299,8 @@ Result<Trace> parse_buffer(std::string_view text) {
         pos = end + 1;
         ++at;
       }
-      consider(at, "time goes backwards (" + std::to_string(c.records.front().t) + " after " +
-                       std::to_string(last->t) + ")");
+      consider(at, "time goes backwards (" + std::to_string(c.records.front().t) + " after " + std::to_string(last->t) +
+                       ")");
     }
     if (!c.records.empty()) last = &c.records.back();
     if (c.has_content) pending_blank = 0;
@@ -311,10 +322,19 @@ Result<Trace> parse_buffer(std::string_view text) {
   return trace;
 }
 
+// Appends everything left in `in` to `text`, a block at a time.
+void read_all(std::istream& in, std::string& text) {
+  std::vector<char> block(std::size_t{1} << 20);
+  while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
+    text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+  }
+}
+
 }  // namespace
 
 Result<Trace> parse_trace(std::istream& in) {
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  read_all(in, text);
   if (in.bad()) return Status::io_error("read error");
   return parse_buffer(text);
 }
@@ -322,6 +342,9 @@ Result<Trace> parse_trace(std::istream& in) {
 Result<Trace> parse_trace_text(const std::string& text) { return parse_buffer(text); }
 
 Result<Trace> read_trace_file(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(st)) return Status::io_error("cannot read trace " + path + ": it is a directory");
   std::ifstream f(path, std::ios::binary);
   if (!f) {
     int err = errno;
@@ -329,20 +352,14 @@ Result<Trace> read_trace_file(const std::string& path) {
     if (err == ENOENT) return Status::not_found("cannot open trace " + path + ": " + why);
     return Status::io_error("cannot open trace " + path + ": " + why);
   }
-  // Size the buffer once: a trace can be hundreds of megabytes.
+  // Size the buffer once for a regular file (a trace can be hundreds of megabytes); a pipe
+  // or a file still growing is read to its end all the same.
   std::string text;
-  f.seekg(0, std::ios::end);
-  auto size = f.tellg();
-  f.seekg(0, std::ios::beg);
-  if (size > 0) {
-    text.resize(static_cast<std::size_t>(size));
-    f.read(text.data(), size);
-    text.resize(static_cast<std::size_t>(f.gcount()));
-  } else {
-    // Not seekable (a pipe): read it as a stream.
-    f.clear();
-    text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  if (std::filesystem::is_regular_file(st)) {
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec) text.reserve(static_cast<std::size_t>(size) + 1);
   }
+  read_all(f, text);
   if (f.bad()) return Status::io_error("cannot read trace " + path);
   return parse_buffer(text);
 }
