@@ -207,10 +207,11 @@ void World::pause(std::uint32_t i, DurationUs for_us) {
     return;
   }
   n.paused_ = true;
+  const std::uint64_t pause = ++n.pauses_;
   trace_line(n.name_, TraceEvent("node_pause").with("for", for_us));
   // The resume belongs to this pause only: a crash in between ends the pause instead.
-  sched_.after(for_us, [this, i, node = n.node_.get()] {
-    if (nodes_[i]->node_.get() == node && nodes_[i]->paused_) resume(i);
+  sched_.after(for_us, [this, i, pause] {
+    if (nodes_[i]->pauses_ == pause && nodes_[i]->paused_) resume(i);
   });
 }
 

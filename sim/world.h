@@ -70,6 +70,7 @@ class SimNode final : public Context {
   std::unique_ptr<Node> node_;
   bool paused_ = false;
   bool booted_ = false;  // has started at least once
+  std::uint64_t pauses_ = 0;  // counts pauses, so a resume ends only the pause it belongs to
   // Clock: local = local_anchor + (global - global_anchor) * (1 + drift); wall = local + offset.
   TimeUs local_anchor_ = 0, global_anchor_ = 0;
   double drift_ = 0.0;

@@ -186,3 +186,17 @@ TEST_CASE("world: a graceful leave is seen as left (not down) and a join brings 
   REQUIRE(restarts.size() == 1);
   CHECK(restarts[0].fields["incarnation"] == 2);
 }
+
+TEST_CASE("world: a pause cut short by a crash does not end a later pause early", "[world]") {
+  auto w = heartbeat_world(2, test::fixed_latency(ms(1)));
+  w->pause(1, sec(5));   // would resume at 5s
+  w->run_until(sec(1));
+  w->crash(1);
+  w->restart(1);
+  w->run_until(sec(2));
+  w->pause(1, sec(10));  // must last until 12s
+  w->run_until(sec(6));
+  CHECK(w->node(1).paused());
+  w->run_until(sec(12) + 1);
+  CHECK_FALSE(w->node(1).paused());
+}
