@@ -1,0 +1,146 @@
+// The node's HTTP endpoints server (see http_server.h).
+#include "real/http_server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <set>
+
+namespace mabeam::real {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t kConnectionsMax = 64;
+constexpr std::size_t kRequestBytesMax = 8 * 1024;
+constexpr auto kConnectionDeadline = std::chrono::seconds(10);
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  struct Session : std::enable_shared_from_this<Session> {
+    Session(Impl& s, tcp::socket sock) : server(s), keep(s.shared_from_this()), stream(std::move(sock)) {}
+    void read() {
+      parser.emplace();
+      parser->header_limit(kRequestBytesMax);
+      parser->body_limit(kRequestBytesMax);
+      stream.expires_after(kConnectionDeadline);
+      http::async_read(stream, buffer, *parser, [self = shared_from_this()](const error_code& ec, std::size_t) {
+        if (ec) return self->finish();
+        self->respond(parser_release(*self));
+      });
+    }
+    static http::request<http::string_body> parser_release(Session& s) { return s.parser->release(); }
+    void respond(const http::request<http::string_body>& req) {
+      auto res = std::make_shared<http::response<http::string_body>>();
+      res->version(req.version());
+      res->set(http::field::server, "mabeam");
+      if (req.method() != http::verb::get && req.method() != http::verb::head) {
+        res->result(http::status::method_not_allowed);
+        res->set(http::field::allow, "GET, HEAD");
+        res->set(http::field::content_type, "text/plain; charset=utf-8");
+        res->body() = "method not allowed\n";
+      } else {
+        HttpResponse r = server.handler(std::string(req.target()));
+        res->result(static_cast<unsigned>(r.status));
+        res->set(http::field::content_type, r.content_type);
+        res->body() = std::move(r.body);
+      }
+      res->keep_alive(req.keep_alive());
+      res->prepare_payload();
+      if (req.method() == http::verb::head) res->body().clear();
+      http::async_write(stream, *res, [self = shared_from_this(), res](const error_code& ec, std::size_t) {
+        if (ec || !res->keep_alive()) return self->finish();
+        self->read();
+      });
+    }
+    void finish() {
+      if (done) return;
+      done = true;
+      error_code ec;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream.close();
+      server.sessions.erase(shared_from_this());
+    }
+    Impl& server;
+    std::shared_ptr<Impl> keep;  // the server outlives its sessions' pending handlers
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::optional<http::request_parser<http::string_body>> parser;
+    bool done = false;
+  };
+
+  Impl(asio::io_context& io_, HostPort listen_, HttpHandler handler_)
+      : io(io_), listen_at(std::move(listen_)), handler(std::move(handler_)), acceptor(io_) {}
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket s) {
+      if (ec == asio::error::operation_aborted || self->closed) return;
+      if (!ec) {
+        if (self->sessions.size() >= kConnectionsMax) {
+          error_code ignored;
+          s.close(ignored);
+        } else {
+          auto session = std::make_shared<Session>(*self, std::move(s));
+          self->sessions.insert(session);
+          session->read();
+        }
+      }
+      self->accept();
+    });
+  }
+
+  asio::io_context& io;
+  HostPort listen_at;
+  HttpHandler handler;
+  tcp::acceptor acceptor;
+  std::set<std::shared_ptr<Session>> sessions;
+  bool closed = false;
+};
+
+HttpServer::HttpServer(asio::io_context& io, HostPort listen, HttpHandler handler)
+    : impl_(std::make_shared<Impl>(io, std::move(listen), std::move(handler))) {}
+
+HttpServer::~HttpServer() { close(); }
+
+Status HttpServer::listen() {
+  Impl& s = *impl_;
+  error_code ec;
+  auto address = asio::ip::make_address(s.listen_at.host, ec);
+  if (ec) {
+    tcp::resolver resolver(s.io);
+    auto results = resolver.resolve(s.listen_at.host, std::to_string(s.listen_at.port), ec);
+    if (ec || results.empty()) return Status::io_error("http " + s.listen_at.str() + ": cannot resolve host");
+    address = results.begin()->endpoint().address();
+  }
+  tcp::endpoint ep(address, s.listen_at.port);
+  s.acceptor.open(ep.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(ep, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::io_error("http " + s.listen_at.str() + ": " + ec.message());
+  s.accept();
+  return Status::ok();
+}
+
+std::uint16_t HttpServer::local_port() const {
+  error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void HttpServer::close() {
+  Impl& s = *impl_;
+  if (s.closed) return;
+  s.closed = true;
+  error_code ec;
+  s.acceptor.close(ec);
+  for (auto& session : std::vector<std::shared_ptr<Impl::Session>>(s.sessions.begin(), s.sessions.end())) session->finish();
+}
+
+}  // namespace mabeam::real

@@ -1,0 +1,350 @@
+// The node daemon: assembly, lifecycle and endpoints (see real_node.h).
+// GCC 12 reports a false -Wmaybe-uninitialized inside std::variant when a TraceEvent field is
+// built inline here (the variant is always initialized); clang and later GCCs do not.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include "real/real_node.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "engine/heartbeat.h"
+#include "real/asio_context.h"
+#include "real/file_storage.h"
+#include "real/http_server.h"
+#include "real/portmap.h"
+
+namespace mabeam::real {
+
+namespace asio = boost::asio;
+
+struct RealNode::Impl {
+  struct Member {
+    std::string state;
+    std::int64_t incarnation = 0;
+  };
+
+  explicit Impl(RealNodeConfig c) : cfg(std::move(c)), work(asio::make_work_guard(io)) {}
+
+  void on_event(const TraceEvent& e);
+  void start();
+  void graceful_stop();
+
+  RealNodeConfig cfg;
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<AsioContext> ctx;
+  std::unique_ptr<Node> node;
+  std::unique_ptr<Transport> transport;
+  std::unique_ptr<HttpServer> http;
+  std::vector<std::unique_ptr<PortmapClient>> mappers;
+  std::unique_ptr<asio::signal_set> signals;
+  std::uint64_t incarnation = 0;
+  std::uint64_t seed = 0;
+  std::map<std::string, Member> members;  // this node's view, from `member` events
+  std::string mode = "normal";
+  bool stopping = false;
+  bool started = false;
+};
+
+void RealNode::Impl::on_event(const TraceEvent& e) {
+  if (e.ev == "mode") {
+    for (const auto& [k, v] : e.fields)
+      if (k == "mode" && std::holds_alternative<std::string>(v)) mode = std::get<std::string>(v);
+    return;
+  }
+  if (e.ev != "member") return;
+  std::string subject;
+  Member m;
+  for (const auto& [k, v] : e.fields) {
+    if (k == "subject" && std::holds_alternative<std::string>(v)) subject = std::get<std::string>(v);
+    else if (k == "state" && std::holds_alternative<std::string>(v)) m.state = std::get<std::string>(v);
+    else if (k == "incarnation" && std::holds_alternative<std::int64_t>(v)) m.incarnation = std::get<std::int64_t>(v);
+  }
+  if (!subject.empty()) members[subject] = m;
+}
+
+void RealNode::Impl::start() {
+  started = true;
+  ctx->trace(TraceEvent("node_start").with("incarnation", incarnation).with("addr", transport->advertised()));
+  node->start();
+  for (const auto& s : cfg.seeds) {
+    if (!s.name.empty()) continue;
+    transport->add_seed(s.addr);
+  }
+  // Every port mapper named by a name@host:port seed: register there and list the others.
+  std::set<std::string> seen;
+  for (const auto& s : cfg.seeds) {
+    if (s.name.empty() || !seen.insert(s.addr.str()).second) continue;
+    auto client = std::make_unique<PortmapClient>(io, s.addr, cfg.name, transport->advertised(), cfg.portmap_interval,
+                                                  [this](const std::vector<std::pair<std::string, std::string>>& nodes) {
+                                                    for (const auto& [name, addr] : nodes) transport->learn(name, addr);
+                                                  });
+    client->start();
+    mappers.push_back(std::move(client));
+  }
+  if (signals) {
+    signals->async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      std::fprintf(stderr, "mabeam node %s: signal %d: leaving the cluster\n", cfg.name.c_str(), sig);
+      graceful_stop();
+    });
+  }
+}
+
+void RealNode::Impl::graceful_stop() {
+  if (stopping) return;
+  stopping = true;
+  if (started) node->stop();  // the detector sends Leave to every peer
+  for (auto& m : mappers) m->stop();
+  transport->flush(cfg.leave_flush_timeout, [this] {
+    transport->close();
+    if (http) http->close();
+    if (signals) {
+      boost::system::error_code ec;
+      signals->cancel(ec);
+    }
+    ctx->flush_trace();
+    work.reset();
+    io.stop();
+  });
+}
+
+namespace {
+bool active_state(const std::string& s) { return s == "active"; }
+
+std::string prom_name(const std::string& raw) {
+  std::string out = "mabeam_";
+  for (char c : raw) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    out.push_back(ok ? c : '_');
+  }
+  return out;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string number(double v) {
+  char buf[64];
+  if (v == static_cast<double>(static_cast<std::int64_t>(v))) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  else std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+struct PromWriter {
+  std::string out;
+  std::set<std::string> names;
+  bool family(const std::string& name, const char* type, const std::string& help) {
+    if (!names.insert(name).second) return false;
+    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    return true;
+  }
+  void sample(const std::string& name, const std::string& labels, double v) {
+    out += name;
+    if (!labels.empty()) out += "{" + labels + "}";
+    out += " " + number(v) + "\n";
+  }
+  void one(const std::string& name, const char* type, const std::string& help, double v) {
+    if (family(name, type, help)) sample(name, "", v);
+  }
+};
+}  // namespace
+
+std::pair<int, std::string> RealNode::readiness() {
+  Impl& s = *impl_;
+  if (s.stopping) return {503, "leaving the cluster\n"};
+  std::size_t known = 1;  // self
+  std::size_t active = 1;
+  for (const auto& [name, m] : s.members) {
+    if (name == s.cfg.name || m.state == "left") continue;
+    ++known;
+    if (active_state(m.state)) ++active;
+  }
+  if (!s.cfg.seeds.empty() && active == 1) return {503, "not joined: no active peer yet\n"};
+  if (active * 2 <= known)
+    return {503, "not in the majority: " + std::to_string(active) + " of " + std::to_string(known) + " members active\n"};
+  if (s.mode != "normal") return {503, "mode is " + s.mode + "\n"};
+  return {200, "ready\n"};
+}
+
+std::string RealNode::status_json() {
+  Impl& s = *impl_;
+  nlohmann::json j;
+  j["node"] = s.cfg.name;
+  j["mode"] = s.mode;
+  j["incarnation"] = s.incarnation;
+  nlohmann::json members = nlohmann::json::array();
+  std::map<std::string, Impl::Member> view = s.members;
+  if (!view.count(s.cfg.name)) view[s.cfg.name] = Impl::Member{"active", static_cast<std::int64_t>(s.incarnation)};
+  for (const auto& p : s.transport->peers())
+    if (!view.count(p.name)) view[p.name] = Impl::Member{"joining", 0};
+  for (const auto& [name, m] : view) {
+    nlohmann::json e;
+    e["name"] = name;
+    e["addr"] = name == s.cfg.name ? s.transport->advertised() : s.transport->addr_of(name);
+    e["state"] = m.state;
+    e["incarnation"] = m.incarnation;
+    members.push_back(std::move(e));
+  }
+  j["members"] = std::move(members);
+  return j.dump() + "\n";
+}
+
+std::string RealNode::metrics_text() {
+  Impl& s = *impl_;
+  PromWriter w;
+  w.one("mabeam_up", "gauge", "1 while the node process serves.", 1);
+  w.one("mabeam_ready", "gauge", "1 when the node is joined and in the majority.", readiness().first == 200 ? 1 : 0);
+  w.one("mabeam_incarnation", "gauge", "Boot count of this node; grows at every restart.", static_cast<double>(s.incarnation));
+  std::map<std::string, int> by_state{{"joining", 0}, {"active", 0}, {"suspect", 0}, {"down", 0}, {"leaving", 0}, {"left", 0}};
+  for (const auto& [name, m] : s.members)
+    if (name != s.cfg.name) ++by_state[m.state];
+  if (w.family("mabeam_members", "gauge", "Peers this node knows, by the state it believes they are in."))
+    for (const auto& [state, n] : by_state) w.sample("mabeam_members", "state=\"" + state + "\"", n);
+
+  const TransportStats& t = s.transport->stats();
+  auto c = [&](const char* name, const char* help, std::uint64_t v) { w.one(name, "counter", help, static_cast<double>(v)); };
+  c("mabeam_transport_frames_sent_total", "Frames written to peers.", t.frames_sent);
+  c("mabeam_transport_frames_received_total", "Frames read from peers.", t.frames_received);
+  c("mabeam_transport_bytes_sent_total", "Bytes written to peer connections.", t.bytes_sent);
+  c("mabeam_transport_bytes_received_total", "Bytes read from peer connections.", t.bytes_received);
+  c("mabeam_transport_messages_sent_total", "Engine messages queued for peers.", t.messages_sent);
+  c("mabeam_transport_messages_received_total", "Engine messages received from peers.", t.messages_received);
+  c("mabeam_transport_handshakes_total", "Handshakes completed.", t.handshakes_ok);
+  c("mabeam_transport_handshake_failures_total", "Handshakes failed (bad cookie, version, timeout, bad bytes).", t.handshake_failures);
+  c("mabeam_transport_connections_accepted_total", "Inbound connections accepted.", t.connections_accepted);
+  c("mabeam_transport_connections_dialed_total", "Outbound connections attempted.", t.connections_dialed);
+  c("mabeam_transport_connections_closed_total", "Connections closed, for any reason.", t.connections_closed);
+  c("mabeam_transport_connections_refused_total", "Inbound connections refused over the connection limit.", t.connections_refused);
+  c("mabeam_transport_dial_failures_total", "Outbound connection attempts that failed to connect.", t.dial_failures);
+  c("mabeam_transport_corrupt_connections_total", "Connections dropped for undecodable bytes.", t.corrupt_connections);
+  c("mabeam_transport_oversized_frames_total", "Connections dropped for a frame over the size limit.", t.oversized_frames);
+  if (w.family("mabeam_transport_dropped_messages_total", "counter", "Messages shed, by reason.")) {
+    w.sample("mabeam_transport_dropped_messages_total", "reason=\"queue_full\"", static_cast<double>(t.dropped_queue_full));
+    w.sample("mabeam_transport_dropped_messages_total", "reason=\"no_route\"", static_cast<double>(t.dropped_no_route));
+    w.sample("mabeam_transport_dropped_messages_total", "reason=\"too_large\"", static_cast<double>(t.dropped_too_large));
+    w.sample("mabeam_transport_dropped_messages_total", "reason=\"undecodable\"", static_cast<double>(t.dropped_undecodable));
+  }
+  w.one("mabeam_transport_connections", "gauge", "Open connections, handshaking or established.", static_cast<double>(t.connections_open));
+  w.one("mabeam_transport_peers_connected", "gauge", "Peers with an established connection.", static_cast<double>(t.peers_connected));
+
+  for (const auto& [name, v] : s.node->metrics().counters()) {
+    std::string n = prom_name(name);
+    if (!ends_with(n, "_total")) n += "_total";
+    w.one(n, "counter", "Node counter " + name + ".", v);
+  }
+  for (const auto& [name, v] : s.node->metrics().gauges()) {
+    std::string n = prom_name(name);
+    if (ends_with(n, "_total")) n.resize(n.size() - 6);
+    w.one(n, "gauge", "Node gauge " + name + ".", v);
+  }
+  return w.out;
+}
+
+RealNode::RealNode(RealNodeConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+RealNode::~RealNode() {
+  Impl& s = *impl_;
+  // Close sockets before the objects that their handlers refer to go away.
+  s.mappers.clear();
+  if (s.http) s.http->close();
+  if (s.transport) s.transport->close();
+  s.node.reset();
+  s.transport.reset();
+}
+
+Status RealNode::open() {
+  Impl& s = *impl_;
+  RealNodeConfig& cfg = s.cfg;
+  if (!valid_node_name(cfg.name)) return Status::invalid("node name \"" + cfg.name + "\": expected 1-64 characters of A-Z a-z 0-9 . _ -");
+  if (cfg.cookie.empty()) return Status::invalid("no cookie");
+  if (!cfg.data_dir.empty()) {
+    auto fs = FileStorage::open(cfg.data_dir);
+    if (!fs) return fs.status();
+    s.storage = std::move(*fs);
+    auto boots = record_boot(*s.storage);
+    if (!boots) return Status::io_error("data dir " + cfg.data_dir + ": " + boots.status().message());
+    s.incarnation = *boots;
+  } else {
+    s.storage = std::make_unique<MemoryStorage>();
+    // No disk to count boots on: the wall clock in seconds still grows from one run to the next.
+    s.incarnation = static_cast<std::uint64_t>(std::max<std::int64_t>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
+  }
+  s.seed = cfg.seed ? *cfg.seed : fresh_seed(cfg.name);
+  s.ctx = std::make_unique<AsioContext>(s.io, cfg.name, s.seed, *s.storage);
+  if (!cfg.trace_path.empty())
+    if (auto st = s.ctx->open_trace(cfg.trace_path, {cfg.name}, cfg.trace_messages); !st) return st;
+  s.ctx->set_observer([&s](const TraceEvent& e) { s.on_event(e); });
+  s.node = std::make_unique<Node>(*s.ctx);
+  s.ctx->set_node(s.node.get());
+  cfg.transport.name = cfg.name;
+  cfg.transport.cookie = cfg.cookie;
+  cfg.transport.listen = cfg.listen;
+  s.transport = std::make_unique<Transport>(s.io, *s.ctx, *s.node, cfg.transport);
+  s.ctx->set_sink(s.transport.get());
+  Node* node = s.node.get();
+  s.transport->on_peer_up([node](const std::string& peer) {
+    if (auto* hb = node->find<HeartbeatDetector>()) hb->add_peer(peer);
+  });
+  if (auto st = s.transport->listen(); !st) return st;
+  if (cfg.http) {
+    s.http = std::make_unique<HttpServer>(s.io, *cfg.http, [this](const std::string& target) {
+      const std::string path = target.substr(0, target.find('?'));
+      if (path == "/health") return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+      if (path == "/ready") {
+        auto [code, why] = readiness();
+        return HttpResponse{code, "text/plain; charset=utf-8", why};
+      }
+      if (path == "/metrics") return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
+      if (path == "/status") return HttpResponse{200, "application/json", status_json()};
+      return HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics or /status\n"};
+    });
+    if (auto st = s.http->listen(); !st) return st;
+  }
+  if (cfg.install_services) install_services(*s.node, cfg.setup, s.incarnation);
+  if (cfg.handle_signals) s.signals = std::make_unique<asio::signal_set>(s.io, SIGINT, SIGTERM);
+  return Status::ok();
+}
+
+std::uint16_t RealNode::listen_port() const { return impl_->transport ? impl_->transport->local_port() : 0; }
+std::uint16_t RealNode::http_port() const { return impl_->http ? impl_->http->local_port() : 0; }
+std::string RealNode::advertised() const { return impl_->transport ? impl_->transport->advertised() : std::string(); }
+std::uint64_t RealNode::incarnation() const { return impl_->incarnation; }
+std::uint64_t RealNode::seed() const { return impl_->seed; }
+Node& RealNode::node() { return *impl_->node; }
+Transport& RealNode::transport() { return *impl_->transport; }
+
+void RealNode::run() {
+  Impl& s = *impl_;
+  asio::post(s.io, [&s] { s.start(); });
+  s.io.run();
+}
+
+void RealNode::request_stop() {
+  Impl& s = *impl_;
+  asio::post(s.io, [&s] { s.graceful_stop(); });
+}
+
+void RealNode::call(const std::function<void()>& fn) {
+  std::promise<void> done;
+  asio::post(impl_->io, [&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+}  // namespace mabeam::real

@@ -1,0 +1,377 @@
+// Multi-process tests: real `mabeam node` processes on 127.0.0.1 with ephemeral ports and
+// fast failure-detector timers (beat every 100ms, down after 600ms). Every wait is bounded
+// and polls /status, /metrics or stdout; every child is killed and reaped by its destructor.
+#include <catch2/catch.hpp>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "process_harness.h"
+#include "real/framing.h"
+#include "real/handshake.h"
+
+using namespace mabeam;
+using namespace mabeam::testing;
+using nlohmann::json;
+
+namespace {
+
+constexpr auto kStart = milliseconds(5000);
+constexpr auto kForm = milliseconds(8000);
+
+struct Cluster {
+  struct Proc {
+    std::unique_ptr<Child> child;
+    std::uint16_t port = 0;
+    std::uint16_t http = 0;
+    std::string err;  // stderr file
+  };
+
+  Cluster() {
+    cookie = dir.file("cookie");
+    write_file(cookie, "test-cookie-0123456789\n");
+    config = dir.file("config.json");
+    write_file(config, R"({"config":{"heartbeat":{"interval":"100ms","down_after":"600ms"}}})");
+  }
+
+  Proc& start(const std::string& name, const std::string& seeds, std::vector<std::string> extra = {},
+              std::uint16_t port = 0) {
+    std::vector<std::string> args = {MABEAM_BINARY, "node", "--name", name, "--listen", "127.0.0.1:" + std::to_string(port),
+                                     "--http", "127.0.0.1:0", "--cookie-file", cookie, "--config", config,
+                                     "--data-dir", dir.file(name + ".data"), "--trace", dir.file(name + ".jsonl")};
+    if (!seeds.empty()) {
+      args.push_back("--seeds");
+      args.push_back(seeds);
+    }
+    for (auto& e : extra) args.push_back(e);
+    Proc& p = procs[name];
+    p.child.reset();
+    p.err = dir.file(name + ".stderr");
+    p.child = std::make_unique<Child>(args, p.err);
+    auto listen = p.child->wait_line("listening on 127.0.0.1:", kStart);
+    auto http = p.child->wait_line("http on 127.0.0.1:", kStart);
+    INFO("stderr of " << name << ": " << read_file(p.err));
+    REQUIRE(listen);
+    REQUIRE(http);
+    p.port = static_cast<std::uint16_t>(std::stoi(*listen));
+    p.http = static_cast<std::uint16_t>(std::stoi(*http));
+    return p;
+  }
+
+  std::string addr(const std::string& name) { return "127.0.0.1:" + std::to_string(procs.at(name).port); }
+
+  json status(const std::string& name) {
+    auto r = http_get(procs.at(name).http, "/status");
+    if (r.status != 200) return json();
+    try {
+      return json::parse(r.body);
+    } catch (...) {
+      return json();
+    }
+  }
+
+  // The state and incarnation `observer` believes `subject` has ("" if not listed).
+  std::pair<std::string, std::int64_t> view(const std::string& observer, const std::string& subject) {
+    json s = status(observer);
+    if (!s.is_object()) return {"", 0};
+    for (const auto& m : s["members"])
+      if (m["name"] == subject) return {m["state"].get<std::string>(), m["incarnation"].get<std::int64_t>()};
+    return {"", 0};
+  }
+
+  bool sees(const std::string& observer, const std::string& subject, const std::string& state, milliseconds timeout) {
+    return wait_until([&] { return view(observer, subject).first == state; }, timeout);
+  }
+
+  // Every listed node sees every other listed node active.
+  bool formed(const std::vector<std::string>& names, milliseconds timeout = kForm) {
+    return wait_until(
+        [&] {
+          for (const auto& a : names)
+            for (const auto& b : names)
+              if (a != b && view(a, b).first != "active") return false;
+          return true;
+        },
+        timeout, milliseconds(50));
+  }
+
+  double metric(const std::string& name, const std::string& series) {
+    auto r = http_get(procs.at(name).http, "/metrics");
+    std::istringstream in(r.body);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+    return 0;
+  }
+
+  TempDir dir;
+  std::string cookie;
+  std::string config;
+  std::map<std::string, Proc> procs;
+};
+
+}  // namespace
+
+static std::vector<std::string> node_names(int n) {
+  std::vector<std::string> out;
+  for (int i = 1; i <= n; ++i) out.push_back("n" + std::to_string(i));
+  return out;
+}
+
+TEST_CASE("cluster: 3 and 5 nodes form a full mesh through static seeds and report ready", "[real]") {
+  const int size = GENERATE(3, 5);
+  INFO(size << " nodes");
+  Cluster c;
+  const auto names = node_names(size);
+  c.start("n1", "");
+  for (std::size_t i = 1; i < names.size(); ++i) c.start(names[i], c.addr("n1"));
+  REQUIRE(c.formed(names));
+  for (const auto& n : names) {
+    CHECK(http_get(c.procs[n].http, "/health").status == 200);
+    CHECK(wait_until([&] { return http_get(c.procs[n].http, "/ready").status == 200; }, milliseconds(2000)));
+    json s = c.status(n);
+    CHECK(s["node"] == n);
+    CHECK(s["mode"] == "normal");
+    REQUIRE(s["members"].size() == names.size());
+    for (const auto& m : s["members"]) {
+      CHECK(m["incarnation"] == 1);
+      CHECK(m["addr"] == c.addr(m["name"].get<std::string>()));
+    }
+  }
+  // n2.. only knew n1: they found each other through the exchanged address books.
+  // The trace has the simulator's header and member lines.
+  std::istringstream trace(read_file(c.dir.file("n2.jsonl")));
+  std::string header;
+  std::getline(trace, header);
+  json h = json::parse(header);
+  CHECK(h["trace"] == "mabeam");
+  CHECK(h["source"] == "real");
+  CHECK(h["nodes"] == json::array({"n2"}));
+  CHECK(h["seed"].is_number_integer());
+  CHECK(read_file(c.dir.file("n2.jsonl")).find(R"("ev":"member","subject":"n3","state":"active")") != std::string::npos);
+}
+
+TEST_CASE("cluster: kill -9 of a node is seen as down, and restarted it rejoins with a higher incarnation", "[real]") {
+  Cluster c;
+  c.start("n1", "");
+  c.start("n2", c.addr("n1"));
+  const std::uint16_t port3 = c.start("n3", c.addr("n1")).port;
+  REQUIRE(c.formed({"n1", "n2", "n3"}));
+  c.procs["n3"].child->signal(SIGKILL);
+  CHECK(c.procs["n3"].child->wait_exit(milliseconds(2000)) == -SIGKILL);
+  CHECK(c.sees("n1", "n3", "down", milliseconds(3000)));
+  CHECK(c.sees("n2", "n3", "down", milliseconds(3000)));
+  CHECK(wait_until([&] { return http_get(c.procs["n1"].http, "/ready").status == 200; }, milliseconds(1000)));  // 2 of 3
+
+  c.start("n3", c.addr("n1"), {}, port3);
+  CHECK(c.formed({"n1", "n2", "n3"}));
+  CHECK(c.view("n1", "n3").second == 2);
+  CHECK(c.view("n2", "n3").second == 2);
+  CHECK(c.view("n3", "n3").second == 2);
+}
+
+TEST_CASE("cluster: 3 and 5 nodes form through the port mapper", "[real]") {
+  const int size = GENERATE(3, 5);
+  INFO(size << " nodes");
+  Cluster c;
+  Child mapper({MABEAM_BINARY, "portmap", "--listen", "127.0.0.1:0"}, c.dir.file("portmap.stderr"));
+  auto port = mapper.wait_line("listening on 127.0.0.1:", kStart);
+  REQUIRE(port);
+  const auto names = node_names(size);
+  for (const auto& n : names) c.start(n, "n1@127.0.0.1:" + *port, {"--portmap-interval", "200ms"});
+  REQUIRE(c.formed(names));
+  // The mapper lists every node.
+  RawSocket s(static_cast<std::uint16_t>(std::stoi(*port)));
+  REQUIRE(s.send_all(std::string("LIST\nQUIT\n")));
+  auto [listing, eof] = s.read_to_eof();
+  CHECK(eof);
+  for (const auto& n : names) CHECK(listing.find("NODE " + n + " " + c.addr(n) + "\n") != std::string::npos);
+}
+
+TEST_CASE("cluster: SIGSTOP shorter than down_after is never marked down, longer is marked down in time", "[real]") {
+  Cluster c;
+  c.start("n1", "");
+  c.start("n2", c.addr("n1"));
+  c.start("n3", c.addr("n1"));
+  REQUIRE(c.formed({"n1", "n2", "n3"}));
+
+  c.procs["n3"].child->signal(SIGSTOP);
+  const auto paused = Clock::now();
+  wait_until([&] { return Clock::now() - paused >= milliseconds(250); }, milliseconds(300), milliseconds(5));
+  c.procs["n3"].child->signal(SIGCONT);
+  // For well past down_after, nobody marks anybody down.
+  CHECK_FALSE(wait_until(
+      [&] {
+        return c.metric("n1", "mabeam_heartbeat_marked_down_total") > 0 ||
+               c.metric("n2", "mabeam_heartbeat_marked_down_total") > 0 ||
+               c.metric("n3", "mabeam_heartbeat_marked_down_total") > 0;
+      },
+      milliseconds(1200), milliseconds(50)));
+
+  c.procs["n3"].child->signal(SIGSTOP);
+  const auto stopped = Clock::now();
+  REQUIRE(c.sees("n1", "n3", "down", milliseconds(3000)));
+  const auto detected = std::chrono::duration_cast<milliseconds>(Clock::now() - stopped).count();
+  INFO("detected after " << detected << "ms (down_after 600ms, beat 100ms)");
+  CHECK(detected >= 450);
+  CHECK(detected <= 1300);
+  c.procs["n3"].child->signal(SIGCONT);
+  CHECK(c.sees("n1", "n3", "active", milliseconds(3000)));
+}
+
+TEST_CASE("cluster: a node with the wrong cookie is refused and logged, and the cluster is unaffected", "[real]") {
+  Cluster c;
+  c.start("n1", "");
+  c.start("n2", c.addr("n1"));
+  REQUIRE(c.formed({"n1", "n2"}));
+  const std::string good_cookie = c.cookie;
+  c.cookie = c.dir.file("bad-cookie");
+  write_file(c.cookie, "not-the-cookie\n");
+  c.start("mallory", c.addr("n1") + "," + c.addr("n2"));
+  c.cookie = good_cookie;
+  CHECK(wait_until([&] { return read_file(c.procs["n1"].err).find("does not match") != std::string::npos; },
+                   milliseconds(3000)));
+  CHECK(read_file(c.procs["n1"].err).find("handshake with") != std::string::npos);
+  CHECK(c.metric("n1", "mabeam_transport_handshake_failures_total") >= 1);
+  CHECK(c.view("n1", "mallory").first.empty());
+  CHECK(c.view("n2", "mallory").first.empty());
+  CHECK(c.view("n1", "n2").first == "active");
+  CHECK(c.view("n2", "n1").first == "active");
+  json m = c.status("mallory");
+  REQUIRE(m["members"].size() == 1);  // only itself
+  CHECK(http_get(c.procs["mallory"].http, "/ready").status == 503);
+}
+
+TEST_CASE("cluster: garbage, a truncated frame and an oversized frame drop only that connection", "[real]") {
+  Cluster c;
+  c.start("n1", "", {"--handshake-timeout", "300ms", "--frame-bytes-max", "65536"});
+  c.start("n2", c.addr("n1"));
+  REQUIRE(c.formed({"n1", "n2"}));
+  const std::uint16_t port = c.procs["n1"].port;
+  auto dropped = [&](const std::vector<std::uint8_t>& bytes) {
+    RawSocket s(port, milliseconds(3000));
+    if (!s.connected() || !s.send_all(bytes)) return false;
+    return s.read_to_eof().second;  // the node's hello, then it closes on us
+  };
+  const std::string http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  CHECK(dropped(std::vector<std::uint8_t>(http.begin(), http.end())));           // garbage: a huge length
+  CHECK(dropped({0, 0, 0, 100, 16, 1, 2, 3}));                                    // truncated: times out
+  CHECK(dropped({0x00, 0x01, 0x00, 0x01, 16}));                                   // 65537 > the 64 KiB limit
+  CHECK(dropped({0, 0, 0, 5, 0, 0xde, 0xad, 0xbe, 0xef}));                        // a message before any handshake
+  std::vector<std::uint8_t> noise(2048);
+  for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<std::uint8_t>(i * 131 + 7);
+  CHECK(dropped(noise));
+
+  // After a valid handshake, an undecodable message drops the connection too.
+  {
+    RawSocket s(port, milliseconds(3000));
+    REQUIRE(s.connected());
+    real::Hello me;
+    me.name = "prober";
+    me.listen = "127.0.0.1:1";
+    me.session = 42;
+    me.nonce = real::random_nonce();
+    real::Handshake hs("test-cookie-0123456789", me, true);
+    auto send_payload = [&](const Bytes& payload) {
+      std::vector<std::uint8_t> f;
+      real::append_frame_header(f, payload.size());
+      f.insert(f.end(), payload.begin(), payload.end());
+      return s.send_all(f);
+    };
+    auto read_payload = [&](Bytes& payload) {
+      std::uint8_t len[4];
+      if (!s.read_exact(len, 4)) return false;
+      const std::size_t n = static_cast<std::size_t>(len[0]) << 24 | len[1] << 16 | len[2] << 8 | len[3];
+      payload.resize(n);
+      return n < 65536 && s.read_exact(payload.data(), n);
+    };
+    REQUIRE(send_payload(hs.hello_frame()));
+    Bytes frame;
+    REQUIRE(read_payload(frame));
+    auto step = hs.on_frame(frame.data(), frame.size());
+    REQUIRE(step.status.is_ok());
+    REQUIRE(send_payload(step.reply));
+    REQUIRE(read_payload(frame));
+    REQUIRE(hs.on_frame(frame.data(), frame.size()).done);
+    // A heartbeat (type 1, version 1) whose varint never ends.
+    REQUIRE(send_payload(Bytes{0, 1, 0, 1, 0x80}));
+    CHECK(s.read_to_eof().second);
+  }
+  CHECK(c.metric("n1", "mabeam_transport_corrupt_connections_total") >= 1);
+  CHECK(c.metric("n1", "mabeam_transport_oversized_frames_total") >= 2);
+  CHECK(c.metric("n1", "mabeam_transport_handshake_failures_total") >= 4);
+  CHECK(http_get(c.procs["n1"].http, "/health").status == 200);
+  CHECK(c.view("n1", "n2").first == "active");
+  CHECK(c.view("n2", "n1").first == "active");
+  CHECK(c.metric("n2", "mabeam_heartbeat_marked_down_total") == 0);
+}
+
+TEST_CASE("cluster: SIGTERM makes a node leave: peers see left, not down, and it exits 0", "[real]") {
+  Cluster c;
+  c.start("n1", "");
+  c.start("n2", c.addr("n1"));
+  c.start("n3", c.addr("n1"));
+  REQUIRE(c.formed({"n1", "n2", "n3"}));
+  c.procs["n3"].child->signal(SIGTERM);
+  CHECK(c.procs["n3"].child->wait_exit(milliseconds(5000)) == 0);
+  CHECK(c.sees("n1", "n3", "left", milliseconds(2000)));
+  CHECK(c.sees("n2", "n3", "left", milliseconds(2000)));
+  // Well past down_after it is still `left`, never `down`.
+  CHECK_FALSE(wait_until([&] { return c.view("n1", "n3").first != "left" || c.view("n2", "n3").first != "left"; },
+                         milliseconds(1000), milliseconds(50)));
+  CHECK(c.metric("n1", "mabeam_heartbeat_marked_down_total") == 0);
+  CHECK(read_file(c.dir.file("n1.jsonl")).find(R"("subject":"n3","state":"left")") != std::string::npos);
+}
+
+TEST_CASE("endpoints: /metrics passes promtool, /status and /ready answer, unknown paths 404", "[real]") {
+  Cluster c;
+  c.start("solo", "");
+  CHECK(wait_until([&] { return http_get(c.procs["solo"].http, "/ready").status == 200; }, milliseconds(2000)));
+  CHECK(http_get(c.procs["solo"].http, "/nope").status == 404);
+  auto metrics = http_get(c.procs["solo"].http, "/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK(metrics.body.find("# TYPE mabeam_transport_frames_sent_total counter") != std::string::npos);
+  CHECK(metrics.body.find("mabeam_transport_dropped_messages_total{reason=\"queue_full\"} 0") != std::string::npos);
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    WARN("promtool not found: skipping `promtool check metrics` (apt-get install prometheus)");
+    return;
+  }
+  write_file(c.dir.file("metrics.txt"), metrics.body);
+  const std::string cmd = "promtool check metrics < " + c.dir.file("metrics.txt") + " > " + c.dir.file("promtool.out") + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  INFO("promtool said: " << read_file(c.dir.file("promtool.out")) << "\nmetrics:\n" << metrics.body);
+  CHECK(rc == 0);
+}
+
+TEST_CASE("node: the cookie file must exist, be non-empty and private, or the node exits 2", "[real]") {
+  TempDir dir;
+  auto run = [&](const std::string& cookie_path) {
+    Child ch({MABEAM_BINARY, "node", "--name", "x", "--listen", "127.0.0.1:0", "--cookie-file", cookie_path}, dir.file("err"));
+    return ch.wait_exit(milliseconds(5000));
+  };
+  write_file(dir.file("open"), "cookie\n", 0644);
+  CHECK(run(dir.file("open")) == 2);
+  CHECK(read_file(dir.file("err")).find("chmod 600") != std::string::npos);
+  write_file(dir.file("empty"), "\n", 0600);
+  CHECK(run(dir.file("empty")) == 2);
+  CHECK(run(dir.file("missing")) == 2);
+}
+
+TEST_CASE("node: flags override MABEAM_* variables, which override the config file", "[real]") {
+  Cluster c;
+  write_file(c.dir.file("named.json"), R"({"name":"from-file","listen":"127.0.0.1:0","http":"127.0.0.1:0"})");
+  auto name_of = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {MABEAM_BINARY, "node", "--config", c.dir.file("named.json")};
+    all.insert(all.end(), args.begin(), args.end());
+    Child ch(all, c.dir.file("prec.stderr"));
+    auto http = ch.wait_line("http on 127.0.0.1:", kStart);
+    if (!http) return std::string("no http line: ") + read_file(c.dir.file("prec.stderr"));
+    return http_get(static_cast<std::uint16_t>(std::stoi(*http)), "/status").body;
+  };
+  ::setenv("MABEAM_COOKIE_FILE", c.cookie.c_str(), 1);
+  CHECK(json::parse(name_of({}))["node"] == "from-file");
+  ::setenv("MABEAM_NAME", "from-env", 1);
+  CHECK(json::parse(name_of({}))["node"] == "from-env");
+  CHECK(json::parse(name_of({"--name", "from-flag"}))["node"] == "from-flag");
+  ::unsetenv("MABEAM_NAME");
+  ::unsetenv("MABEAM_COOKIE_FILE");
+}

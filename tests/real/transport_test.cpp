@@ -1,0 +1,106 @@
+// The transport's send queue is bounded: messages for a peer that does not drain them (here a
+// peer that accepts TCP but never answers the handshake) queue up to the limit, and the rest
+// are shed, counted and traced as msg_drop with reason "queue_full". A name with no address
+// is shed as "no_route".
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "process_harness.h"
+#include "real/real_node.h"
+
+using namespace mabeam;
+using namespace mabeam::real;
+
+namespace {
+struct Probe {
+  static constexpr MessageType kType{0xFE10, 1, "probe"};
+  std::uint64_t n = 0;
+  void encode(Writer& w) const { w.varint(n); }
+  static bool decode(Reader& r, std::uint8_t, Probe& m) { return r.varint(m.n); }
+};
+
+// A TCP listener that never accepts: the kernel completes connections, nobody answers.
+struct SilentListener {
+  SilentListener() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 8) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~SilentListener() { ::close(fd); }
+  int fd = -1;
+  std::uint16_t port = 0;
+};
+}  // namespace
+
+TEST_CASE("transport: a full send queue sheds messages, counted and traced as queue_full", "[real]") {
+  testing::TempDir dir;
+  SilentListener ghost;
+  RealNodeConfig cfg;
+  cfg.name = "sender";
+  cfg.listen = HostPort{"127.0.0.1", 0};
+  cfg.cookie = "secret";
+  cfg.install_services = false;
+  cfg.handle_signals = false;
+  cfg.trace_path = dir.file("trace.jsonl");
+  cfg.transport.send_queue_frames_max = 8;
+  cfg.transport.log_connections = false;
+  RealNode node(std::move(cfg));
+  REQUIRE(node.open().is_ok());
+  std::thread runner([&] { node.run(); });
+  node.call([&] {
+    node.transport().learn("ghost", "127.0.0.1:" + std::to_string(ghost.port));
+    for (std::uint64_t i = 0; i < 20; ++i) node.node().ctx().send_msg("ghost", Probe{i});
+    node.node().ctx().send_msg("nobody", Probe{99});
+  });
+  TransportStats stats;
+  node.call([&] { stats = node.transport().stats(); });
+  node.request_stop();
+  runner.join();
+  CHECK(stats.dropped_queue_full == 12);
+  CHECK(stats.dropped_no_route == 1);
+  CHECK(stats.messages_sent == 8);
+  const std::string trace = testing::read_file(dir.file("trace.jsonl"));
+  CHECK(trace.find(R"("ev":"msg_drop","to":"ghost","type":"probe","reason":"queue_full")") != std::string::npos);
+  CHECK(trace.find(R"("ev":"msg_drop","to":"nobody","type":"probe","reason":"no_route")") != std::string::npos);
+  CHECK(trace.rfind(R"({"trace":"mabeam","version":1,"source":"real","seed":)", 0) == 0);
+}
+
+TEST_CASE("transport: a seed that is the node itself is dialed once and then left alone", "[real]") {
+  RealNodeConfig cfg;
+  cfg.name = "self-seeded";
+  cfg.listen = HostPort{"127.0.0.1", 0};
+  cfg.cookie = "secret";
+  cfg.install_services = false;
+  cfg.handle_signals = false;
+  cfg.transport.log_connections = false;
+  cfg.transport.reconnect_min = ms(10);
+  RealNode node(std::move(cfg));
+  REQUIRE(node.open().is_ok());
+  std::thread runner([&] { node.run(); });
+  node.call([&] { node.transport().add_seed(HostPort{"127.0.0.1", node.listen_port()}); });
+  TransportStats stats;
+  // Both ends of the self-connection close; give a retry (10ms backoff) ample time to show up.
+  testing::wait_until(
+      [&] {
+        node.call([&] { stats = node.transport().stats(); });
+        return stats.connections_closed >= 2;
+      },
+      testing::milliseconds(2000));
+  CHECK_FALSE(testing::wait_until(
+      [&] {
+        node.call([&] { stats = node.transport().stats(); });
+        return stats.connections_dialed > 1;
+      },
+      testing::milliseconds(300)));
+  node.request_stop();
+  runner.join();
+  CHECK(stats.connections_dialed == 1);
+  CHECK(stats.handshake_failures == 0);
+  CHECK(stats.handshakes_ok == 0);
+}
