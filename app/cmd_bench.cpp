@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "bench/membership_bench.h"
 #include "bench/sim_bench.h"
 #include "real/bench_real.h"
 
@@ -21,14 +22,14 @@ int cmd_bench(int argc, char** argv) {
   bool json = false;
   std::string only;
   app.add_flag("--json", json, "print one JSON object of figure name -> number");
-  app.add_option("--only", only, "run only one group: des, speedup, msgs, real");
+  app.add_option("--only", only, "run only one group: des, speedup, msgs, membership, real");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (!only.empty() && only != "des" && only != "speedup" && only != "msgs" && only != "real") {
-    std::fprintf(stderr, "mabeam bench: --only: expected des, speedup, msgs or real, found \"%s\"\n", only.c_str());
+  if (!only.empty() && only != "des" && only != "speedup" && only != "msgs" && only != "membership" && only != "real") {
+    std::fprintf(stderr, "mabeam bench: --only: expected des, speedup, msgs, membership or real, found \"%s\"\n", only.c_str());
     return 2;
   }
   std::vector<bench::Figure> figures;
@@ -36,6 +37,7 @@ int cmd_bench(int argc, char** argv) {
   if (want("des")) bench::bench_scheduler(figures);
   if (want("speedup")) bench::bench_sim_speedup(figures);
   if (want("msgs")) bench::bench_sim_messages(figures);
+  if (want("membership")) bench::bench_membership(figures);
   if (want("real")) {
     std::vector<std::pair<std::string, double>> real_figures;
     real::run_real_benchmarks(real_figures);

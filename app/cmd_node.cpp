@@ -199,8 +199,12 @@ int cmd_node(int argc, char** argv) {
   if (file.contains("config")) {
     if (auto s = parse_node_config(file["config"], "/config", cfg.setup); !s) return fail("config file " + config_path + ": " + s.message());
   }
-  // Idle connections are closed well after the failure detector would have said `down`.
-  cfg.transport.idle_timeout = std::max<DurationUs>(sec(15), 4 * cfg.setup.heartbeat.down_after);
+  // Idle connections are closed well after the failure detector would have said `down`
+  // (SWIM: a probe interval is at most a few seconds even with a poor local health score).
+  const DurationUs detect_after = cfg.setup.detector == Detector::heartbeat
+                                      ? cfg.setup.heartbeat.down_after
+                                      : cfg.setup.membership.probe_interval * cfg.setup.membership.health_max;
+  cfg.transport.idle_timeout = std::max<DurationUs>(sec(15), 4 * detect_after);
 
   real::RealNode node(std::move(cfg));
   if (auto s = node.open(); !s) {

@@ -48,7 +48,7 @@ class HeartbeatDetector : public Service, public MembershipView {
   // Graceful leave: tells every peer, which then marks this node `left`.
   void stop() override;
   // Starts watching a peer not in the configured list (no-op if known or self).
-  void add_peer(const std::string& name);
+  void add_peer(const std::string& name) override;
 
   PeerState peer_state(const std::string& peer) const;
   // Names of peers currently believed active, sorted.

@@ -37,6 +37,10 @@ class MembershipView {
   // The state of one node; `left` for self after stop(); unknown nodes report `down`.
   virtual MemberState state_of(const std::string& node) const = 0;
 
+  // A node the host has found (the real transport completed a handshake with it): start
+  // watching it, or join through it. No-op for self or a node already known.
+  virtual void add_peer(const std::string& node) = 0;
+
   // Called on every state change of another node (from, to). Returns a handle.
   using Listener = std::function<void(const std::string& node, MemberState from, MemberState to)>;
   virtual int subscribe(Listener listener) = 0;

@@ -1,20 +1,39 @@
 // How a host (sim or real) assembles a node's services from configuration: the one place
 // that knows which services exist and how the `config` block of a scenario or a node's
 // config file maps onto them. Both worlds call this, so they run the same services.
+//
+// Failure detector: for configuration read by parse_node_config (scenarios, config files)
+// SWIM membership (`"membership": {...}`) is the default; the heartbeat detector runs
+// instead with `"detector": "heartbeat"`, or when a `heartbeat` block is given without a
+// `membership` block (the older scenarios' form). A NodeSetup built in code without
+// parsing keeps the heartbeat detector unless it sets `detector`.
 #pragma once
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 #include "engine/heartbeat.h"
+#include "engine/membership/membership.h"
 #include "engine/node.h"
 #include "engine/status.h"
 
 namespace mabeam {
 
+enum class Detector { swim, heartbeat };
+
 struct NodeSetup {
   std::vector<std::string> peers;  // every node of the cluster, self included or not
+  Detector detector = Detector::heartbeat;  // parse_node_config makes swim the default
   HeartbeatConfig heartbeat;
+  // SWIM membership. Without explicit `seeds`, a node joins through peers[0] (the first
+  // node of the cluster), and peers[0] itself forms the cluster.
+  MembershipConfig membership;
+  // Capabilities and resources of each node, gossiped with membership (the simulator
+  // fills it from the scenario's node objects; a real node from its own configuration).
+  std::map<std::string, swim::NodeInfo> node_info;
+  // Further services' configuration blocks are parsed in parse_node_config and added here
+  // (e.g. the variables service and the partition guard).
 };
 
 // Reads the `config` object (may be null) into `out`. Errors name the JSON pointer under

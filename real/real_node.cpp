@@ -297,7 +297,7 @@ Status RealNode::open() {
   s.ctx->set_sink(s.transport.get());
   Node* node = s.node.get();
   s.transport->on_peer_up([node](const std::string& peer) {
-    if (auto* hb = node->find<HeartbeatDetector>()) hb->add_peer(peer);
+    if (auto* view = node->find<MembershipView>()) view->add_peer(peer);
   });
   if (auto st = s.transport->listen(); !st) return st;
   if (cfg.http) {

@@ -1,0 +1,199 @@
+// SWIM membership with Lifeguard refinements: the cluster's default failure detector and
+// member list (DESIGN.md "Services": membership and gossip).
+//
+// The moving parts:
+// - Join. A node with seeds sends Join to each of them, retrying with exponential backoff;
+//   a seed answers with its whole member list (a push-pull reply). If no seed has answered
+//   within join_timeout the node traces `join_failed` and keeps retrying at the longest
+//   backoff. A node without seeds (the first of a cluster) forms the cluster on its own.
+// - Failure detection. Every probe_interval the node probes one member, taken in a random
+//   round-robin order (the member list is shuffled with the node's RNG each round): a Ping
+//   directly, and if no Ack comes within probe_timeout, a PingReq through indirect_probes
+//   random members, who ping the target and relay its ack. No ack by the end of the period:
+//   the target becomes `suspect`. An ack always carries its sender's own current
+//   incarnation, so a prober that missed a refutation's gossip still learns of it. A suspicion times out into `down` (SWIM's dead) after
+//   suspicion_mult * max(1, log10(n+1)) * probe_interval at least and suspicion_max_mult
+//   times that at most: it starts at the maximum and shrinks towards the minimum as other
+//   members independently suspect the same incarnation (Lifeguard). A suspected node that
+//   hears of it refutes: it raises its incarnation and gossips `alive`.
+// - Local health (Lifeguard). A failed probe or a refutation raises this node's health
+//   score, a successful probe lowers it; probe interval and timeout are stretched by
+//   (score + 1), so a node that is itself slow or cut off probes and accuses less.
+// - Dissemination. Every state change is queued and piggybacked on pings, acks and
+//   ping-requests (transmit_queue.h), each update about retransmit_mult * log10(n+1) times.
+//   Every push_pull_interval the node exchanges its whole list with one random active
+//   member and, to heal partitions, with one random member it holds `down` (Serf's
+//   reconnect). A node that learns others hold it suspect, down or left while it runs
+//   refutes with a higher incarnation, so both sides of a healed partition re-learn each
+//   other as active. Merging follows SWIM's precedence (incarnation, then left > dead >
+//   suspect > alive); a `dead` from a push-pull about a member held alive only starts a
+//   suspicion (as memberlist does), so one stale view cannot kill a live node.
+// - Leave. stop() marks self `leaving` then `left` and sends the news to a few members,
+//   who gossip it on. A restarted node comes back with a higher incarnation (its boot
+//   count, or one more than what the cluster last knew of it, through refutation).
+//
+// Trace: `member` events (observer = this node, subject, state, incarnation) on each change
+// of the coarse view that the checks read: joining, active, down, leaving, left; a
+// suspicion is not a change of that view (a suspect is still a member in SWIM) and is
+// traced as its own `suspect` event (subject, incarnation, accuser) and `suspect_cleared`.
+// Also `join_failed` (seeds, attempts) and `refute` (incarnation).
+//
+// Determinism: members live in ordered maps; every random choice uses ctx.rng().
+#pragma once
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/membership/messages.h"
+#include "engine/membership/transmit_queue.h"
+#include "engine/membership_view.h"
+#include "engine/node.h"
+
+namespace mabeam {
+
+// Defaults are memberlist's LAN profile.
+struct MembershipConfig {
+  DurationUs probe_interval = ms(1000);
+  DurationUs probe_timeout = ms(500);
+  int indirect_probes = 3;
+  int suspicion_mult = 4;
+  int suspicion_max_mult = 6;
+  int retransmit_mult = 4;
+  DurationUs push_pull_interval = sec(30);
+  DurationUs join_timeout = sec(5);
+  bool seeds_set = false;           // `seeds` given explicitly (else the host's default)
+  std::vector<std::string> seeds;   // node names
+  int health_max = 8;               // Lifeguard's awareness multiplier cap
+  std::size_t piggyback_bytes_max = 1024;
+};
+
+class Membership : public Service, public MembershipView {
+ public:
+  // `seeds` are the nodes to join through (self is ignored); `incarnation` is the boot count.
+  Membership(Node& node, MembershipConfig config, std::vector<std::string> seeds, std::uint64_t incarnation,
+             swim::NodeInfo info = {});
+  const char* name() const override { return "membership"; }
+  void start() override;
+  // Graceful leave: `leaving`, then `left`, told to a few members who gossip it on.
+  void stop() override;
+
+  // A peer the host learned of (e.g. a transport handshake): joined through like a seed
+  // if this node has not joined yet or does not know it.
+  void add_peer(const std::string& name) override;
+  // Updates this node's load and agent count and gossips them (a new incarnation).
+  void set_load(double load, std::uint32_t agents);
+
+  // Introspection for tests and tools.
+  std::uint64_t incarnation() const { return incarnation_; }
+  bool joined() const { return joined_; }
+  int health() const { return health_; }
+  std::size_t queued_updates() const { return queue_.size(); }
+  int queued_transmits(const std::string& node) const { return queue_.transmits(node); }
+  int retransmit_limit() const;
+  // The suspicion timeout now in force for a suspected member; 0 if it is not suspected.
+  DurationUs suspicion_timeout(const std::string& node) const;
+
+  // MembershipView
+  std::vector<MemberInfo> members() const override;
+  MemberState state_of(const std::string& node) const override;
+  int subscribe(Listener listener) override;
+  void unsubscribe(int handle) override;
+
+ private:
+  struct Member {
+    MemberState state = MemberState::joining;
+    std::uint64_t incarnation = 0;
+    TimeUs last_heard = 0;
+    swim::NodeInfo info;
+  };
+  struct Suspicion {
+    std::uint64_t incarnation = 0;
+    TimeUs start = 0;
+    DurationUs min = 0, max = 0;
+    int k = 0;                        // confirmations expected
+    std::set<std::string> accusers;   // the first one does not count as a confirmation
+    TimerId timer = 0;
+  };
+  struct Probe {
+    bool active = false;
+    bool acked = false;
+    std::uint64_t seq = 0;
+    std::string target;
+  };
+  struct Relay {
+    std::string requester;
+    std::uint64_t seq = 0;
+  };
+
+  // Timers.
+  void tick();
+  void on_probe_timeout(std::uint64_t seq);
+  void push_pull_tick();
+  void join_attempt();
+  // Messages.
+  void on_ping(const std::string& from, swim::Ping&& m);
+  void on_ack(const std::string& from, swim::Ack&& m);
+  void on_ping_req(const std::string& from, swim::PingReq&& m);
+  void on_join(const std::string& from, swim::Join&& m);
+  void on_push_pull(const std::string& from, swim::PushPull&& m);
+  void on_gossip(const std::string& from, swim::Gossip&& m);
+
+  // Merging.
+  void heard_from(const std::string& from);
+  // `sender` is who told us (the accuser of a suspicion that carries none).
+  void merge(const std::vector<swim::Update>& updates, bool from_push_pull, const std::string& sender);
+  void apply(const swim::Update& u, bool from_push_pull, const std::string& sender);
+  void apply_suspect(const swim::Update& u);
+  void refute(std::uint64_t seen);
+  void start_suspicion(const std::string& node, Member& m, const std::string& accuser);
+  void confirm_suspicion(const std::string& node, const std::string& accuser);
+  void schedule_suspicion(const std::string& node, Suspicion& s);
+  void on_suspicion_timeout(const std::string& node, std::uint64_t incarnation);
+  void clear_suspicion(const std::string& node);
+  void set_state(const std::string& node, Member& m, MemberState to);
+  void finish_join();
+
+  // Helpers.
+  swim::Update self_update() const;
+  swim::Update update_of(const std::string& node, const Member& m) const;
+  std::vector<swim::Update> full_state() const;
+  std::vector<swim::Update> piggyback();
+  std::vector<std::string> pick(std::vector<std::string> from, std::size_t k);
+  std::vector<std::string> names_in(std::initializer_list<MemberState> states, const std::string& except = "") const;
+  std::size_t cluster_size() const;  // members not down or left, self included
+  DurationUs scaled(DurationUs d) const { return d * (health_ + 1); }
+  void change_health(int delta);
+  void trace_member(const std::string& subject, MemberState s, std::uint64_t incarnation);
+
+  MembershipConfig config_;
+  std::vector<std::string> seeds_;
+  std::uint64_t incarnation_;
+  swim::NodeInfo info_;
+  MemberState self_state_ = MemberState::joining;
+  bool joined_ = false;
+  bool stopped_ = false;
+
+  std::map<std::string, Member> members_;  // every other node known, in any state
+  std::map<std::string, Suspicion> suspicions_;
+  swim::TransmitQueue queue_;
+
+  std::vector<std::string> probe_order_;
+  std::size_t probe_next_ = 0;
+  Probe probe_;
+  std::uint64_t seq_ = 0;
+  std::map<std::uint64_t, Relay> relays_;  // our ping seq -> who asked for it
+  int health_ = 0;
+  std::size_t live_ = 0;  // members active or suspect
+
+  TimeUs join_started_ = 0;
+  int join_attempts_ = 0;
+  bool join_failed_traced_ = false;
+  std::map<std::string, TimeUs> pushed_to_unknown_;  // rate limit of push-pulls to strangers
+
+  std::map<int, Listener> listeners_;
+  int next_listener_ = 1;
+};
+
+}  // namespace mabeam

@@ -1,0 +1,49 @@
+// The piggyback buffer (see transmit_queue.h).
+#include "engine/membership/transmit_queue.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mabeam::swim {
+
+void TransmitQueue::enqueue(Update u) {
+  Item item;
+  item.bytes = encoded_bytes(u);
+  item.id = next_id_++;
+  item.update = std::move(u);
+  const std::string key = item.update.node;
+  items_[key] = std::move(item);
+}
+
+std::vector<Update> TransmitQueue::take(std::size_t bytes_max, int transmits_max) {
+  std::vector<Item*> order;
+  order.reserve(items_.size());
+  for (auto& [name, item] : items_) order.push_back(&item);
+  std::sort(order.begin(), order.end(), [](const Item* a, const Item* b) {
+    if (a->transmits != b->transmits) return a->transmits < b->transmits;
+    return a->id > b->id;
+  });
+  std::vector<Update> out;
+  std::vector<std::string> done;
+  std::size_t used = 0;
+  for (Item* item : order) {
+    if (used + item->bytes > bytes_max) continue;  // a smaller one further on may still fit
+    used += item->bytes;
+    out.push_back(item->update);
+    if (++item->transmits >= transmits_max) done.push_back(item->update.node);
+  }
+  for (const auto& n : done) items_.erase(n);
+  return out;
+}
+
+int TransmitQueue::transmits(const std::string& node) const {
+  auto it = items_.find(node);
+  return it == items_.end() ? -1 : it->second.transmits;
+}
+
+int retransmit_limit(int mult, std::size_t n) {
+  const int scale = static_cast<int>(std::ceil(std::log10(static_cast<double>(n) + 1.0)));
+  return std::max(1, mult * std::max(1, scale));
+}
+
+}  // namespace mabeam::swim
