@@ -9,6 +9,7 @@
 #include "app/commands.h"
 #include "bench/membership_bench.h"
 #include "bench/sim_bench.h"
+#include "bench/variables_bench.h"
 #include "real/bench_real.h"
 
 namespace mabeam::app {
@@ -22,14 +23,14 @@ int cmd_bench(int argc, char** argv) {
   bool json = false;
   std::string only;
   app.add_flag("--json", json, "print one JSON object of figure name -> number");
-  app.add_option("--only", only, "run only one group: des, speedup, msgs, membership, real");
+  app.add_option("--only", only, "run only one group: des, speedup, msgs, membership, variables, real");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (!only.empty() && only != "des" && only != "speedup" && only != "msgs" && only != "membership" && only != "real") {
-    std::fprintf(stderr, "mabeam bench: --only: expected des, speedup, msgs, membership or real, found \"%s\"\n", only.c_str());
+  if (!only.empty() && only != "des" && only != "speedup" && only != "msgs" && only != "membership" && only != "variables" && only != "real") {
+    std::fprintf(stderr, "mabeam bench: --only: expected des, speedup, msgs, membership, variables or real, found \"%s\"\n", only.c_str());
     return 2;
   }
   std::vector<bench::Figure> figures;
@@ -38,6 +39,7 @@ int cmd_bench(int argc, char** argv) {
   if (want("speedup")) bench::bench_sim_speedup(figures);
   if (want("msgs")) bench::bench_sim_messages(figures);
   if (want("membership")) bench::bench_membership(figures);
+  if (want("variables")) bench::bench_variables(figures);
   if (want("real")) {
     std::vector<std::pair<std::string, double>> real_figures;
     real::run_real_benchmarks(real_figures);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/duration.h"
+#include "sim/checks_variables.h"
 #include "sim/history.h"
 
 namespace mabeam::sim {
@@ -12,6 +13,8 @@ std::string check_label(const Check& c) {
   if (c.check == "detected_down") return "detected_down " + c.node + " within " + format_duration(c.within);
   if (c.check == "members_converged") return "members_converged by " + format_duration(c.by);
   if (c.check == "no_false_down") return "no_false_down (grace " + format_duration(c.grace) + ")";
+  if (c.check == "variables_converged") return "variables_converged by " + format_duration(c.by);
+  if (c.check == "readonly_minority") return "readonly_minority within " + format_duration(c.within);
   return c.check;
 }
 
@@ -142,6 +145,10 @@ std::vector<CheckResult> evaluate_checks(const std::vector<Check>& checks, const
     if (c.check == "detected_down") out.push_back(detected_down(c, h));
     else if (c.check == "no_false_down") out.push_back(no_false_down(c, h));
     else if (c.check == "members_converged") out.push_back(members_converged(c, h));
+    else if (c.check == "readonly_minority") out.push_back(check_readonly_minority(c, trace, h));
+    else if (c.check == "variables_converged") out.push_back(check_variables_converged(c, trace, h));
+    else if (c.check == "causal_order") out.push_back(check_causal_order(c, trace, h));
+    else if (c.check == "session_guarantees") out.push_back(check_session_guarantees(c, trace, h));
     else out.push_back({c.check, false, "this check is not implemented by this build"});
   }
   return out;

@@ -1,6 +1,7 @@
 // Running a scenario and reporting on it (see runner.h).
 #include "sim/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +9,7 @@
 #include "sim/history.h"
 #include "sim/sha256.h"
 #include "sim/world.h"
+#include "sim/workload.h"
 
 namespace mabeam::sim {
 
@@ -31,6 +33,8 @@ void script_event(World& w, const ScenarioEvent& e) {
     case V::disk_fault: w.disk_fault(idx(e.node), e.duration); break;
     case V::join: w.join(idx(e.node)); break;
     case V::leave: w.leave(idx(e.node)); break;
+    case V::write:
+    case V::read: break;  // issued by the ClientDriver (variables hook below)
   }
 }
 
@@ -52,12 +56,24 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   wo.scenario = sc.name;
   wo.trace = true;
   wo.trace_messages = sc.trace_messages;
-  World w(names, sc.network, wo, [setup](Node& node, std::uint64_t incarnation) { install_services(node, setup, incarnation); });
+  // --- variables hook (issue 3): the partition guard and the variables service on every node
+  // (the guard only when something uses it, so other scenarios' traces do not change).
+  vars::VariablesSetup vsetup = sc.variables;
+  vsetup.cluster = names;
+  vsetup.guard = !vsetup.variables.empty() ||
+                 std::any_of(sc.expect.begin(), sc.expect.end(), [](const Check& c) { return c.check == "readonly_minority"; });
+  World w(names, sc.network, wo, [setup, vsetup](Node& node, std::uint64_t incarnation) {
+    install_services(node, setup, incarnation);
+    vars::install_variables(node, vsetup);
+  });
+  ClientDriver clients(w, sc, r.seed);
+  // --- end of variables hook
   for (const auto& l : sc.links) w.link(l.from, l.to, l.latency, l.loss, l.duplicate, l.reorder, false);
 
   for (std::uint32_t i = 0; i < sc.nodes.size(); ++i)
     if (!sc.nodes[i].starts_by_join) w.scheduler().at(sc.nodes[i].start, [&w, i] { w.start(i); });
   for (const auto& e : sc.events) w.scheduler().at(e.at, [&w, &e] { script_event(w, e); });
+  clients.schedule();  // variables hook: write/read events and the workload
 
   const TimeUs end = options.until ? std::min(*options.until, sc.duration) : sc.duration;
   w.run_until(end);
@@ -73,6 +89,11 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   r.metrics["messages_dropped_node_down"] = static_cast<double>(c.dropped_node_down);
   r.metrics["messages_dropped_decode"] = static_cast<double>(c.dropped_decode);
   r.metrics["messages_duplicated"] = static_cast<double>(c.duplicated);
+  if (!sc.workload.empty() || clients.issued() > 0) {  // variables hook
+    r.metrics["client_ops_issued"] = static_cast<double>(clients.issued());
+    r.metrics["client_ops_unreachable"] = static_cast<double>(clients.unreachable());
+    r.metrics["client_ops_skipped_busy_session"] = static_cast<double>(clients.skipped_busy());
+  }
 
   std::string trace = w.take_trace();
   r.trace_sha256 = sha256_hex(trace);

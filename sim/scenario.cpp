@@ -9,8 +9,9 @@
 // load: its message starts with the JSON pointer of the offending value, says what was
 // expected and shows what was found.
 //
-// Verbs and checks whose services are not built yet (variables, agents, ...) are refused
-// with a message naming the missing service, never ignored. scenarios/schema.json
+// Verbs and checks whose services are not built yet (agents, consensus, ...) are refused
+// with a message naming the missing service, never ignored. Variable declarations and the
+// service's tuning are read by the variables service's own parser (engine/variables/setup.h). scenarios/schema.json
 // describes the same format; tests/scenario_schema_check.py keeps the two in agreement.
 #include "sim/scenario.h"
 
@@ -196,15 +197,12 @@ bool valid_node_name(const std::string& name) {
 
 // Verbs and checks that parse but need a service that is not built yet.
 const char* unbuilt_verb_service(const std::string& verb) {
-  if (verb == "write" || verb == "read") return "variables";
   if (verb == "spawn") return "agents";
   if (verb == "migrate") return "migration";
   return nullptr;
 }
 
 const char* unbuilt_check_service(const std::string& check) {
-  if (check == "readonly_minority") return "partition guard";
-  if (check == "variables_converged" || check == "causal_order" || check == "session_guarantees") return "variables";
   if (check == "single_leader_per_term" || check == "linearizable" || check == "no_lost_writes") return "consensus";
   if (check == "agent_unique" || check == "agent_reachable") return "agents";
   return nullptr;
@@ -230,11 +228,18 @@ const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
       {"disk_fault", {Verb::disk_fault, {"at", "do", "node", "for"}}},
       {"join", {Verb::join, {"at", "do", "node"}}},
       {"leave", {Verb::leave, {"at", "do", "node"}}},
+      {"write", {Verb::write, {"at", "do", "node", "var", "value", "op", "session"}}},
+      {"read", {Verb::read, {"at", "do", "node", "var", "session"}}},
   };
   return specs;
 }
 
-const std::vector<std::string> kCheckNames = {"detected_down", "no_false_down", "members_converged"};
+const std::vector<std::string> kCheckNames = {"detected_down",       "no_false_down", "members_converged",
+                                              "readonly_minority",   "variables_converged", "causal_order",
+                                              "session_guarantees"};
+
+constexpr std::size_t kWorkloadsMax = 1000;
+constexpr double kWorkloadRateMax = 10000.0;
 
 // Walks a parsed document into a Scenario, top-down, failing at the first problem.
 class Loader {
@@ -256,25 +261,115 @@ class Loader {
     if (const json* j = optional(root, "network")) load_network(*j);
     for (const auto& n : s_.nodes) s_.setup.peers.push_back(n.name);
     const json* config = optional(root, "config");
-    if (auto st = parse_node_config(config ? *config : json(), "/config", s_.setup); !st) throw LoadError{st};
+    // config.variables belongs to the variables service's parser; the rest to node_setup's.
+    json node_config = config ? *config : json();
+    if (node_config.is_object()) node_config.erase("variables");
+    if (auto st = parse_node_config(node_config, "/config", s_.setup); !st) throw LoadError{st};
     if (const json* j = optional(root, "trace")) {
       require_object(*j, "/trace");
       check_keys(*j, "/trace", {"messages"});
       if (const json* m = optional(*j, "messages")) s_.trace_messages = read_bool(*m, "/trace/messages");
     }
-    refuse_if_not_empty(root, "variables", "declaring variables");
-    refuse_if_not_empty(root, "workload", "a workload");
+    if (auto st = vars::parse_variables_config(root, "", s_.variables); !st) throw LoadError{st};
+    for (const auto& n : s_.nodes) s_.variables.cluster.push_back(n.name);
+    if (const json* j = optional(root, "workload")) load_workload(*j);
     if (const json* j = optional(root, "events")) load_events(*j);
     if (const json* j = optional(root, "expect")) load_expect(*j);
   }
 
  private:
-  void refuse_if_not_empty(const json& root, const char* key, const std::string& what) {
-    const json* j = optional(root, key);
-    if (!j) return;
-    const std::string p = child("", key);
-    if (!j->is_array()) expected(p, "an array", *j);
-    if (!j->empty()) refuse(p, what + " needs the variables service, which is not built yet");
+  const vars::VariableSpec* find_var(const std::string& name) const {
+    for (const auto& v : s_.variables.variables)
+      if (v.name == name) return &v;
+    return nullptr;
+  }
+
+  std::string var_ref(const json& j, const std::string& pointer) {
+    std::vector<std::string> declared;
+    for (const auto& v : s_.variables.variables) declared.push_back(v.name);
+    const std::string what = declared.empty() ? "a variable declared in /variables (none is declared)"
+                                              : "a variable declared in /variables (" + join(declared) + ")";
+    if (!j.is_string() || !find_var(j.get<std::string>())) expected(pointer, what, j);
+    return j.get<std::string>();
+  }
+
+  std::string read_session(const json& j, const std::string& pointer) {
+    if (!j.is_string() || j.get<std::string>().empty() || j.get<std::string>().size() > kNodeNameBytesMax)
+      expected(pointer, "a session name of 1 to 64 characters", j);
+    return j.get<std::string>();
+  }
+
+  void load_workload(const json& j) {
+    const std::string p = "/workload";
+    if (!j.is_array() || j.size() > kWorkloadsMax) expected(p, "an array of at most 1000 workload entries", j);
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      const std::string ip = child(p, i);
+      const json& w = j[i];
+      require_object(w, ip, "a workload object like {\"kind\": \"writes\", \"var\": \"x\", \"rate\": 10}");
+      check_keys(w, ip, {"kind", "var", "rate", "nodes", "start", "stop", "session"});
+      WorkloadSpec spec;
+      const std::string kp = child(ip, "kind");
+      const json& kind = require(w, ip, "kind", "writes, reads or mixed");
+      const std::string k = kind.is_string() ? kind.get<std::string>() : "";
+      if (k == "writes") spec.kind = WorkloadSpec::Kind::writes;
+      else if (k == "reads") spec.kind = WorkloadSpec::Kind::reads;
+      else if (k == "mixed") spec.kind = WorkloadSpec::Kind::mixed;
+      else expected(kp, "one of writes, reads, mixed", kind);
+      spec.var = var_ref(require(w, ip, "var", "a declared variable"), child(ip, "var"));
+      spec.rate = read_number(require(w, ip, "rate", "operations per second per node"), child(ip, "rate"), 0.0,
+                              kWorkloadRateMax, "operations per second per node, above 0 and at most 10000");
+      if (spec.rate <= 0) expected(child(ip, "rate"), "operations per second per node, above 0 and at most 10000", w["rate"]);
+      if (const json* n = optional(w, "nodes")) {
+        const std::string np = child(ip, "nodes");
+        if (n->is_string() && n->get<std::string>() == "all") {
+        } else if (n->is_array() && !n->empty()) {
+          for (std::size_t k2 = 0; k2 < n->size(); ++k2) {
+            std::string name = node_ref((*n)[k2], child(np, k2));
+            if (std::find(spec.nodes.begin(), spec.nodes.end(), name) != spec.nodes.end())
+              expected(child(np, k2), "a node not listed before in this array", (*n)[k2]);
+            spec.nodes.push_back(std::move(name));
+          }
+        } else {
+          expected(np, "\"all\" or a non-empty array of node names", *n);
+        }
+      }
+      spec.stop = s_.duration;
+      if (const json* v = optional(w, "start")) spec.start = read_time(*v, child(ip, "start"));
+      if (const json* v = optional(w, "stop")) spec.stop = read_time(*v, child(ip, "stop"));
+      if (spec.stop <= spec.start)
+        expected(child(ip, "stop"), "a time after start (" + format_duration(spec.start) + ")", w.value("stop", json()));
+      if (const json* v = optional(w, "session")) spec.session = read_session(*v, child(ip, "session"));
+      s_.workload.push_back(std::move(spec));
+    }
+  }
+
+  // A write's value: a JSON number, string or boolean, kept as its JSON text.
+  void load_write(const json& e, const std::string& p, ScenarioEvent& ev) {
+    ev.var = var_ref(require(e, p, "var", "a declared variable"), child(p, "var"));
+    const vars::VariableSpec& spec = *find_var(ev.var);
+    using vars::Resolve;
+    const bool counter = spec.resolve == Resolve::g_counter || spec.resolve == Resolve::pn_counter;
+    const bool integers = counter || spec.resolve == Resolve::max || spec.resolve == Resolve::min;
+    std::vector<std::string> ops = counter ? std::vector<std::string>{"incr", "add"}
+                                   : spec.resolve == Resolve::or_set ? std::vector<std::string>{"add", "remove"}
+                                                                     : std::vector<std::string>{"set"};
+    if (const json* o = optional(e, "op")) {
+      const std::string op = o->is_string() ? o->get<std::string>() : "";
+      if (std::find(ops.begin(), ops.end(), op) == ops.end())
+        expected(child(p, "op"), one_of(ops) + " (for a " + vars::to_string(spec.resolve) + " variable)", *o);
+      ev.op = op == "add" && counter ? "incr" : op;
+    }
+    const json* v = optional(e, "value");
+    if (v) {
+      const std::string vp = child(p, "value");
+      if (integers && !v->is_number_integer()) expected(vp, "an integer", *v);
+      if (!v->is_number() && !v->is_string() && !v->is_boolean()) expected(vp, "a number, a string or a boolean", *v);
+      if (spec.resolve == Resolve::g_counter && v->is_number_integer() && v->get<std::int64_t>() < 0)
+        expected(vp, "an increment of 0 or more (a g_counter only grows)", *v);
+      ev.value = v->dump();
+    } else if (!counter) {
+      fail(child(p, "value"), "required key is missing (expected the value to write)");
+    }
   }
 
   void add_node(NodeSpec spec, const std::string& pointer) {
@@ -550,6 +645,17 @@ class Loader {
       }
       case Verb::heal:
         break;
+      case Verb::write:
+        ev.node = node();
+        load_write(e, p, ev);
+        if (const json* v = optional(e, "session")) ev.session = read_session(*v, child(p, "session"));
+        break;
+      case Verb::read:
+        ev.node = node();
+        ev.var = var_ref(require(e, p, "var", "a declared variable"), child(p, "var"));
+        ev.op = "read";
+        if (const json* v = optional(e, "session")) ev.session = read_session(*v, child(p, "session"));
+        break;
       case Verb::link:
         load_link(e, p, ev);
         break;
@@ -587,9 +693,18 @@ class Loader {
       } else if (check.check == "no_false_down") {
         check_keys(c, p, {"check", "grace"}, context);
         if (const json* g = optional(c, "grace")) check.grace = read_duration(*g, child(p, "grace"));
-      } else if (check.check == "members_converged") {
+      } else if (check.check == "members_converged" || check.check == "variables_converged") {
         check_keys(c, p, {"check", "by"}, context);
         check.by = read_time(require(c, p, "by", "a time like \"25s\""), child(p, "by"));
+        if (check.check == "variables_converged" && s_.variables.variables.empty())
+          fail(cp, "expected variables to judge, found no /variables declared");
+      } else if (check.check == "readonly_minority") {
+        check_keys(c, p, {"check", "within"}, context);
+        check.within = sec(5);
+        if (const json* w = optional(c, "within")) check.within = read_positive_duration(*w, child(p, "within"));
+      } else if (check.check == "causal_order" || check.check == "session_guarantees") {
+        check_keys(c, p, {"check"}, context);
+        if (s_.variables.variables.empty()) fail(cp, "expected variables to judge, found no /variables declared");
       } else {
         expected(cp, one_of(kCheckNames), name_j);
       }
@@ -744,6 +859,8 @@ const char* to_string(ScenarioEvent::Verb v) {
     case Verb::disk_fault: return "disk_fault";
     case Verb::join: return "join";
     case Verb::leave: return "leave";
+    case Verb::write: return "write";
+    case Verb::read: return "read";
   }
   return "unknown";
 }

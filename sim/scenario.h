@@ -15,6 +15,7 @@
 #include "engine/node_setup.h"
 #include "engine/status.h"
 #include "engine/time.h"
+#include "engine/variables/setup.h"
 
 namespace mabeam::sim {
 
@@ -52,7 +53,8 @@ struct NodeSpec {
 
 // One scripted fault or operation. Only the fields of its verb are set.
 struct ScenarioEvent {
-  enum class Verb { crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, disk_fault, join, leave };
+  enum class Verb { crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, disk_fault, join, leave,
+                    write, read };
   TimeUs at = 0;
   Verb verb = Verb::crash;
   std::string node;                            // crash, restart, pause, clock_skew, disk_fault, join, leave
@@ -64,13 +66,30 @@ struct ScenarioEvent {
   std::optional<double> loss, duplicate, reorder;  // link
   DurationUs offset = 0;                       // clock_skew: wall clock jumps by offset (may be negative)
   double drift = 0.0;                          // clock_skew: clock rate error, e.g. 0.001 = 1000 ppm fast
+  std::string var;                             // write, read: the variable
+  std::string value;                           // write: the value as JSON text ("" = the default)
+  std::string op;                              // write: set/add/remove/incr ("" = the variable's default); read: "read"
+  std::string session;                         // write, read: the client session ("" = none)
+};
+
+// A generated stream of client operations (`workload`): on each listed node, operations at
+// `rate` per second (exponential gaps) from `start` until `stop`.
+struct WorkloadSpec {
+  enum class Kind { writes, reads, mixed };
+  Kind kind = Kind::writes;
+  std::string var;
+  double rate = 1.0;                // operations per second on each node
+  std::vector<std::string> nodes;   // empty = all
+  TimeUs start = 0, stop = 0;
+  std::string session;              // "" = none; else one session per node: "<session>@<node>"
 };
 
 struct Check {
-  std::string check;        // detected_down, no_false_down, members_converged
+  std::string check;        // detected_down, no_false_down, members_converged, readonly_minority, variables_converged,
+                            // causal_order, session_guarantees
   std::string node;         // detected_down
-  DurationUs within = 0;    // detected_down
-  TimeUs by = 0;            // members_converged
+  DurationUs within = 0;    // detected_down, readonly_minority (default 5s)
+  TimeUs by = 0;            // members_converged, variables_converged
   DurationUs grace = sec(5);  // no_false_down: how far back a fault still explains a down mark
 };
 
@@ -84,6 +103,8 @@ struct Scenario {
   std::vector<LinkOverride> links;       // per-direction overrides, applied in order
   NodeSetup setup;                       // from "config"; peers = every node name
   bool trace_messages = true;            // "trace": {"messages": bool}: msg_send/msg_recv lines
+  vars::VariablesSetup variables;        // "variables" and "config"/"variables"; cluster = every node
+  std::vector<WorkloadSpec> workload;
   std::vector<ScenarioEvent> events;     // sorted by `at`, stable
   std::vector<Check> expect;
   std::string source;                    // file path it was loaded from, "" if from text

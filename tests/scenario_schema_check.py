@@ -25,6 +25,8 @@ SCHEMA_CANNOT_EXPRESS = {
     "at_beyond_duration.json": "`at` must not exceed `duration`: a comparison between two values",
     "uniform_min_above_max.json": "min <= max: a comparison between two values",
     "partition_single_group.json": "at least 2 groups counting the left-out nodes: depends on the node set",
+    "workload_unknown_var.json": "workload variables must be declared in `variables`: a cross-reference",
+    "unknown_resolve.json": "merge functions are registered in the running process: the schema cannot list them",
 }
 
 

@@ -402,44 +402,97 @@ TEST_CASE("loader: verbs whose service is not built yet are refused, naming the 
   auto refused = [](const std::string& verb) {
     return error_of(with("/events/2", {{"at", "1s"}, {"do", verb}, {"node", "n1"}}));
   };
-  CHECK(refused("write") == "/events/2/do: \"write\" needs the variables service, which is not built yet");
-  CHECK(refused("read") == "/events/2/do: \"read\" needs the variables service, which is not built yet");
   CHECK(refused("spawn") == "/events/2/do: \"spawn\" needs the agents service, which is not built yet");
   CHECK(refused("migrate") == "/events/2/do: \"migrate\" needs the migration service, which is not built yet");
-  CHECK(parse_scenario(with("/events/2", {{"at", "1s"}, {"do", "write"}}).dump()).status().code() ==
+  CHECK(parse_scenario(with("/events/2", {{"at", "1s"}, {"do", "spawn"}}).dump()).status().code() ==
         mabeam::Status::Code::refused);
-
-  CHECK(error_of(with("/variables", json::array({{{"name", "x"}}}))) ==
-        "/variables: declaring variables needs the variables service, which is not built yet");
-  CHECK(error_of(with("/workload", json::array({{{"kind", "writes"}}}))) ==
-        "/workload: a workload needs the variables service, which is not built yet");
+  // A strong variable needs consensus.
+  auto strong = parse_scenario(with("/variables", json::array({{{"name", "x"}, {"consistency", "strong"}}})).dump());
+  REQUIRE_FALSE(strong.is_ok());
+  CHECK(strong.status().code() == mabeam::Status::Code::refused);
+  CHECK(strong.status().message() ==
+        "/variables/0/consistency: \"strong\" needs the consensus service, which is not built yet");
   json empty = full();
   empty["variables"] = json::array();
   empty["workload"] = json::array();
   CHECK(parse_scenario(empty.dump()).is_ok());
 }
 
+TEST_CASE("loader: variables, workload, write and read load, and their mistakes name the pointer", "[loader]") {
+  json doc = full();
+  doc["variables"] = json::array({{{"name", "c"}, {"resolve", "g_counter"}, {"replicas", 3}},
+                                  {{"name", "s"}, {"consistency", "session"}, {"resolve", "or_set"},
+                                   {"on_minority", "available"}},
+                                  {{"name", "m"}, {"resolve", "longest"}}});
+  doc["workload"] = json::array({{{"kind", "mixed"}, {"var", "s"}, {"rate", 2}, {"nodes", {"n1", "n2"}},
+                                  {"start", "1s"}, {"stop", "5s"}, {"session", "alice"}}});
+  doc["events"].push_back({{"at", "2s"}, {"do", "write"}, {"node", "n1"}, {"var", "s"}, {"value", "x"}, {"op", "remove"}});
+  doc["events"].push_back({{"at", "2s"}, {"do", "write"}, {"node", "n2"}, {"var", "c"}});
+  doc["events"].push_back({{"at", "3s"}, {"do", "read"}, {"node", "n3"}, {"var", "c"}, {"session", "bob"}});
+  doc["expect"].push_back({{"check", "readonly_minority"}, {"within", "2s"}});
+  doc["expect"].push_back({{"check", "variables_converged"}, {"by", "30s"}});
+  doc["expect"].push_back({{"check", "causal_order"}});
+  doc["expect"].push_back({{"check", "session_guarantees"}});
+  auto s = parse_scenario(doc.dump());
+  REQUIRE(s.is_ok());
+  REQUIRE(s->variables.variables.size() == 3);
+  CHECK(s->variables.variables[0].resolve == mabeam::vars::Resolve::g_counter);
+  CHECK(s->variables.variables[1].available);
+  CHECK(s->variables.variables[2].resolve == mabeam::vars::Resolve::custom);
+  REQUIRE(s->workload.size() == 1);
+  CHECK(s->workload[0].session == "alice");
+  CHECK(s->workload[0].stop == sec(5));
+  const ScenarioEvent& w = event_with(*s, Verb::write);
+  CHECK(w.value == "\"x\"");
+  CHECK(w.op == "remove");
+  CHECK(event_with(*s, Verb::read).session == "bob");
+
+  auto err = [&](const std::string& pointer, json value) {
+    json d = doc;
+    d[json::json_pointer(pointer)] = std::move(value);
+    auto r = parse_scenario(d.dump());
+    return r.is_ok() ? std::string("loaded") : r.status().message();
+  };
+  CHECK(err("/variables/0/resolve", "lru") ==
+        "/variables/0/resolve: expected one of lww, vector_clock, g_counter, pn_counter, or_set, max, min, longest (a "
+        "registered merge function), found \"lru\"");
+  CHECK(err("/variables/0/replicas", 0) == "/variables/0/replicas: expected a replica count from 1 to 10000, found 0");
+  CHECK(err("/variables/1/on_minority", "ignore") ==
+        "/variables/1/on_minority: expected one of readonly, available, found \"ignore\"");
+  CHECK(err("/variables/0/colour", "red").find("/variables/0/colour: unknown key") == 0);
+  CHECK(err("/workload/0/var", "nope") ==
+        "/workload/0/var: expected a variable declared in /variables (c, s, m), found \"nope\"");
+  CHECK(err("/workload/0/rate", 0) ==
+        "/workload/0/rate: expected operations per second per node, above 0 and at most 10000, found 0");
+  CHECK(err("/workload/0/stop", "1s") == "/workload/0/stop: expected a time after start (1s), found \"1s\"");
+  CHECK(err("/workload/0/kind", "deletes") == "/workload/0/kind: expected one of writes, reads, mixed, found \"deletes\"");
+  CHECK(err("/events/9/op", "set").find("/events/9/op: expected one of add, remove (for a or_set variable)") == 0);
+  CHECK(err("/events/10/value", -2) ==
+        "/events/10/value: expected an increment of 0 or more (a g_counter only grows), found -2");
+  CHECK(err("/events/11/var", "q").find("/events/11/var: expected a variable declared in /variables") == 0);
+  CHECK(err("/config/variables", {{"anti_entropy_interval", "0s"}}) ==
+        "/config/variables/anti_entropy_interval: expected at least 1ms, found \"0s\"");
+  CHECK(err("/config/variables", {{"fanout", 3}}).find("/config/variables/fanout: unknown key") == 0);
+}
+
 TEST_CASE("loader: checks whose service is not built yet are refused, naming the service", "[loader]") {
   auto refused = [](const std::string& check) { return error_of(with("/expect/1", {{"check", check}})); };
-  CHECK(refused("readonly_minority") ==
-        "/expect/1/check: \"readonly_minority\" needs the partition guard service, which is not built yet");
-  CHECK(refused("variables_converged") ==
-        "/expect/1/check: \"variables_converged\" needs the variables service, which is not built yet");
-  CHECK(refused("causal_order").find("variables service") != std::string::npos);
-  CHECK(refused("session_guarantees").find("variables service") != std::string::npos);
   CHECK(refused("single_leader_per_term").find("consensus service") != std::string::npos);
   CHECK(refused("linearizable").find("consensus service") != std::string::npos);
   CHECK(refused("no_lost_writes").find("consensus service") != std::string::npos);
   CHECK(refused("agent_unique").find("agents service") != std::string::npos);
   CHECK(refused("agent_reachable").find("agents service") != std::string::npos);
+  // The variables checks need variables to judge.
+  CHECK(refused("causal_order") == "/expect/1/check: expected variables to judge, found no /variables declared");
 }
 
 TEST_CASE("loader: an unknown verb or check lists the valid ones", "[loader]") {
   CHECK(error_of(with("/events/0/do", "explode")) ==
         "/events/0/do: expected one of crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, "
-        "disk_fault, join, leave, found \"explode\"");
+        "disk_fault, join, leave, write, read, found \"explode\"");
   CHECK(error_of(with("/expect/1/check", "all_good")) ==
-        "/expect/1/check: expected one of detected_down, no_false_down, members_converged, found \"all_good\"");
+        "/expect/1/check: expected one of detected_down, no_false_down, members_converged, readonly_minority, "
+        "variables_converged, causal_order, session_guarantees, found \"all_good\"");
 }
 
 TEST_CASE("loader: the source names the file in every message", "[loader]") {

@@ -1,0 +1,182 @@
+// The merge of each resolution strategy (see crdt.h).
+#include "engine/variables/crdt.h"
+
+#include <algorithm>
+#include <charconv>
+#include <iterator>
+
+namespace mabeam::vars {
+
+const char* to_string(Consistency c) {
+  switch (c) {
+    case Consistency::eventual: return "eventual";
+    case Consistency::causal: return "causal";
+    case Consistency::session: return "session";
+    case Consistency::strong: return "strong";
+  }
+  return "?";
+}
+
+const char* to_string(Resolve r) {
+  switch (r) {
+    case Resolve::lww: return "lww";
+    case Resolve::vector_clock: return "vector_clock";
+    case Resolve::g_counter: return "g_counter";
+    case Resolve::pn_counter: return "pn_counter";
+    case Resolve::or_set: return "or_set";
+    case Resolve::max: return "max";
+    case Resolve::min: return "min";
+    case Resolve::custom: return "custom";
+  }
+  return "?";
+}
+
+MergeRegistry& merge_registry() {
+  static MergeRegistry registry = [] {
+    MergeRegistry r;
+    r.add("longest", [](const std::string& a, const std::string& b) {
+      if (a.size() != b.size()) return a.size() > b.size() ? a : b;
+      return std::max(a, b);
+    });
+    return r;
+  }();
+  return registry;
+}
+
+bool covers(const VersionVector& a, const VersionVector& b) {
+  for (const auto& [k, n] : b) {
+    auto it = a.find(k);
+    if (n > 0 && (it == a.end() || it->second < n)) return false;
+  }
+  return true;
+}
+
+void merge_into(VersionVector& into, const VersionVector& other) {
+  for (const auto& [k, n] : other) {
+    auto& mine = into[k];
+    mine = std::max(mine, n);
+  }
+}
+
+std::string dot_text(const std::string& node, std::uint64_t seq) { return node + "#" + std::to_string(seq); }
+
+std::optional<std::int64_t> parse_integer(const std::string& text) {
+  std::int64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || p != end || text.empty()) return std::nullopt;
+  return v;
+}
+
+namespace {
+bool has_seen(const VersionVector& vv, const Sibling& s) {
+  auto it = vv.find(s.node);
+  return it != vv.end() && it->second >= s.seq;
+}
+
+void merge_max(std::map<std::string, std::int64_t>& into, const std::map<std::string, std::int64_t>& other) {
+  for (const auto& [k, n] : other) {
+    auto [it, fresh] = into.emplace(k, n);
+    if (!fresh) it->second = std::max(it->second, n);
+  }
+}
+
+std::int64_t sum(const std::map<std::string, std::int64_t>& m) {
+  std::int64_t s = 0;
+  for (const auto& [k, n] : m) s += n;
+  return s;
+}
+
+std::string array_text(std::vector<std::string> items) {
+  std::sort(items.begin(), items.end());
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  return out + "]";
+}
+}  // namespace
+
+void VarState::merge(const VarState& o) {
+  switch (resolve) {
+    case Resolve::lww:
+      if (o.lww_ts && (!lww_ts || *lww_ts < *o.lww_ts)) {
+        lww_ts = o.lww_ts;
+        value = o.value;
+      }
+      break;
+    case Resolve::vector_clock: {
+      // A sibling survives unless the other side has seen its dot and no longer holds it.
+      std::set<Sibling> out;
+      for (const auto& s : siblings)
+        if (o.siblings.count(s) || !has_seen(o.seen, s)) out.insert(s);
+      for (const auto& s : o.siblings)
+        if (siblings.count(s) || !has_seen(seen, s)) out.insert(s);
+      siblings = std::move(out);
+      merge_into(seen, o.seen);
+      break;
+    }
+    case Resolve::g_counter:
+    case Resolve::pn_counter:
+      merge_max(plus, o.plus);
+      merge_max(minus, o.minus);
+      break;
+    case Resolve::or_set:
+      // adds holds only live pairs: (A1 ∪ A2) minus the tags in (R1 ∪ R2).
+      removed.insert(o.removed.begin(), o.removed.end());
+      for (const auto& a : o.adds)
+        if (!removed.count(a.second)) adds.insert(a);
+      if (!o.removed.empty())
+        for (auto it = adds.begin(); it != adds.end();) it = o.removed.count(it->second) ? adds.erase(it) : std::next(it);
+      break;
+    case Resolve::max:
+      if (o.extreme && (!extreme || *o.extreme > *extreme)) extreme = o.extreme;
+      break;
+    case Resolve::min:
+      if (o.extreme && (!extreme || *o.extreme < *extreme)) extreme = o.extreme;
+      break;
+    case Resolve::custom:
+      if (value.empty()) value = o.value;
+      else if (!o.value.empty() && merge_fn) value = (*merge_fn)(value, o.value);
+      break;
+  }
+}
+
+std::string VarState::value_text() const {
+  switch (resolve) {
+    case Resolve::lww:
+    case Resolve::custom:
+      return value.empty() ? "null" : value;
+    case Resolve::vector_clock: {
+      if (siblings.empty()) return "null";
+      if (siblings.size() == 1) return siblings.begin()->value;
+      std::vector<std::string> values;
+      for (const auto& s : siblings) values.push_back(s.value);
+      return "{\"siblings\":" + array_text(std::move(values)) + "}";
+    }
+    case Resolve::g_counter:
+    case Resolve::pn_counter:
+      return std::to_string(sum(plus) - sum(minus));
+    case Resolve::or_set: {
+      std::vector<std::string> live;
+      for (const auto& [element, tag] : adds)
+        if (live.empty() || live.back() != element) live.push_back(element);
+      return array_text(std::move(live));
+    }
+    case Resolve::max:
+    case Resolve::min:
+      return extreme ? std::to_string(*extreme) : "null";
+  }
+  return "null";
+}
+
+std::vector<std::string> VarState::tags_of(const std::string& element) const {
+  std::vector<std::string> out;
+  for (auto it = adds.lower_bound({element, ""}); it != adds.end() && it->first == element; ++it) out.push_back(it->second);
+  return out;
+}
+
+bool VarState::operator==(const VarState& o) const {
+  return resolve == o.resolve && lww_ts == o.lww_ts && value == o.value && siblings == o.siblings && seen == o.seen &&
+         plus == o.plus && minus == o.minus && adds == o.adds && removed == o.removed && extreme == o.extreme;
+}
+
+}  // namespace mabeam::vars

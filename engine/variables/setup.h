@@ -1,0 +1,37 @@
+// Configuration and installation of the variables service and the partition guard: reads
+// the declarations (a scenario's top-level `variables` array) and the service's tuning
+// (`config.variables`), and adds both services to a node. Called by the host's node
+// assembly (engine/node_setup.cpp) after the membership service is installed.
+#pragma once
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/node.h"
+#include "engine/status.h"
+#include "engine/variables/spec.h"
+
+namespace mabeam::vars {
+
+struct VariablesSetup {
+  std::vector<VariableSpec> variables;
+  VariablesConfig config;
+  std::vector<std::string> cluster;  // the configured cluster the partition guard counts against
+  bool guard = true;                 // install the partition guard
+};
+
+// Reads `variables` (an array of declarations) and `config`/`variables` (an object of
+// tuning) from `config_root` (a scenario document, or a node's config file of the same
+// shape; both keys optional). Errors name the JSON pointer under `pointer` ("" for a
+// scenario), what was expected and what was found. A `strong` variable is refused (code
+// refused): it needs the consensus service, which is not built yet.
+Status parse_variables_config(const nlohmann::json& config_root, const std::string& pointer, VariablesSetup& out);
+
+// Reads just a `config.variables` object (may be null) into `out.config`.
+Status parse_variables_tuning(const nlohmann::json& tuning, const std::string& pointer, VariablesConfig& out);
+
+// Adds the partition guard and the variables service to a node (after its membership
+// service). A no-op when no variable is declared and the guard is off.
+void install_variables(Node& node, const VariablesSetup& setup);
+
+}  // namespace mabeam::vars

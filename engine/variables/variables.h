@@ -1,0 +1,145 @@
+// The variables service: distributed variables with a replica set, a resolution strategy
+// and a consistency level (DESIGN.md, "Services"; Dynamo/Riak for replication and
+// anti-entropy, COPS for causal dependencies).
+//
+// How a write travels. A client operation is a local call (submit) on any node. A write
+// gets a dot (this node, the next sequence number for this variable and node), a hybrid
+// logical timestamp and its dependencies, is applied here, and is pushed to the variable's
+// replicas: the `replicas` active members of highest rendezvous weight for its name
+// (rendezvous.h; every node when `replicas` >= the cluster). Pushes can be batched
+// (`flush_interval`). Every `anti_entropy_interval` each node sends its digest (version
+// vectors) to one random active member, which sends back the writes it lacks and asks for
+// the ones it lacks (push-pull), so every node ends up with every write, also after a
+// partition heals. When a member enters a variable's replica set (a replica went down, or
+// came back), the replicas start an anti-entropy round with it at once (re-replication).
+//
+// When a write is applied. A replica applies a write only after the writes it depends on:
+// the earlier writes of its writer to the same variable, and the writes of that variable
+// the writer had seen (its context). For `causal` variables the dependencies also cover
+// every `causal` variable the writer had seen (COPS-style, with version vectors as the
+// dependency summary), so no node exposes a write before a write it depends on. Writes
+// that arrive early wait in a bounded buffer. Applying is a CRDT merge (crdt.h), so the
+// order of concurrent writes does not matter; a write concurrent with what a replica
+// holds is traced as a `var_conflict` with the strategy and both values.
+//
+// Sessions. A session is a client's token: per variable, the version vector of the writes
+// it has seen or made. An operation in a session waits (up to `session_wait`) at a node
+// that has not yet applied everything in the token, then fails with an error saying what
+// is missing; so reads see the session's own writes and never go back in time, also when
+// the session moves to another node. The token belongs to the client and comes back with
+// every outcome.
+//
+// Partitions. Writes to `on_minority: readonly` variables are refused while the partition
+// guard says this node is in a minority; reads are served and marked `stale`.
+//
+// Durability: every applied write is appended to the node's storage (`variables.log`); a
+// node's own writes are synced before they are acknowledged. A restart replays the log.
+//
+// Trace: var_write / var_read (every client operation, with `ok` and `error`), var_apply
+// (a replica applied a write: the dot and the value after), var_conflict.
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "engine/membership_view.h"
+#include "engine/node.h"
+#include "engine/variables/hlc.h"
+#include "engine/variables/messages.h"
+#include "engine/variables/partition_guard.h"
+#include "engine/variables/rendezvous.h"
+#include "engine/variables/spec.h"
+
+namespace mabeam::vars {
+
+struct ClientOp {
+  std::string var;
+  std::string op;       // set, add, remove, incr, read; "" = the variable's default write
+  std::string value;    // JSON text; "" = default (1 for incr)
+  std::string session;  // "" = no session
+};
+
+struct SessionToken {
+  std::map<std::string, VersionVector> seen;  // var -> writes seen or made
+};
+
+struct OpOutcome {
+  bool ok = false;
+  std::string error;
+  std::string value;   // read: the value; write: the value written
+  SessionToken token;  // the session's token after the operation
+};
+using OpDone = std::function<void(const OpOutcome&)>;
+
+class VariablesService : public Service {
+ public:
+  VariablesService(Node& node, std::vector<VariableSpec> specs, VariablesConfig config);
+  const char* name() const override { return "variables"; }
+  void start() override;
+  void stop() override;
+
+  // A client operation. `done` runs once, now or later (session ops may wait); never if the
+  // node crashes first.
+  void submit(ClientOp op, SessionToken token, OpDone done);
+
+  // Introspection (tests, status pages).
+  std::string value_of(const std::string& var) const;
+  VersionVector version_of(const std::string& var) const;
+  std::vector<std::string> replicas_of(const std::string& var) const;
+  std::size_t pending() const { return pending_.size(); }
+  std::size_t waiting() const { return waiting_.size(); }
+
+  // Incoming messages (also routed by the node).
+  void on_writes(const std::string& from, VarWrites&& m);
+  void on_digest(const std::string& from, VarDigest&& m);
+
+ private:
+  struct Replica {
+    VariableSpec spec;
+    VarState state;
+    VersionVector vv;
+    std::map<std::string, std::vector<WriteOp>> log;  // writer -> its writes, seq 1.. in order
+    std::vector<std::string> replicas;
+  };
+  struct Waiting {
+    std::uint64_t id;
+    ClientOp op;
+    SessionToken token;
+    OpDone done;
+    TimerId timer;
+  };
+  using PendingKey = std::tuple<std::string, std::string, std::uint64_t>;  // var, origin, seq
+
+  void execute(const ClientOp& op, SessionToken token, const OpDone& done);
+  void finish(const ClientOp& op, const OpOutcome& out, const OpDone& done, const Replica* r);
+  bool ready(const WriteOp& op) const;
+  void receive(WriteOp op, bool from_log = false);
+  // Applies a ready write; `persisted`: already in the log (own write, or replayed).
+  void apply(const WriteOp& op, bool persisted);
+  void drain();
+  void wake_waiting();
+  void push(const WriteOp& op, const Replica& r);
+  void flush();
+  void anti_entropy();
+  VarDigest digest(bool reply) const;
+  void recompute_replicas(bool hand_off);
+  std::vector<std::string> active_members() const;
+  VarState delta_of(const WriteOp& op, const Replica& r) const;
+
+  VariablesConfig config_;
+  std::map<std::string, Replica> vars_;
+  std::map<PendingKey, WriteOp> pending_;
+  std::vector<Waiting> waiting_;
+  std::uint64_t next_waiting_ = 1;
+  std::map<std::string, std::vector<WriteOp>> outbox_;  // batched pushes per target
+  bool flush_armed_ = false;
+  HlcClock hlc_;
+  MembershipView* view_ = nullptr;
+  PartitionGuard* guard_ = nullptr;
+  int view_handle_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace mabeam::vars

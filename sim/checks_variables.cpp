@@ -1,0 +1,359 @@
+// The variables and partition-guard checks (see checks_variables.h). Each rebuilds what it
+// needs from the trace alone:
+// - applied writes per node: var_apply (var, origin, seq), forgotten at a (re)start;
+// - client outcomes: var_write / var_read with ok, session, and for writes the dot (node,
+//   seq), timestamp (hlc), resolution strategy and consistency;
+// - modes: the guard's mode events; partitions: the world's partition/heal events.
+#include "sim/checks_variables.h"
+
+#include <algorithm>
+#include <set>
+
+#include "engine/duration.h"
+
+namespace mabeam::sim {
+
+namespace {
+
+using nlohmann::json;
+using PerOrigin = std::map<std::string, std::uint64_t>;  // origin -> highest seq applied
+using Applied = std::map<std::string, PerOrigin>;        // var -> per origin
+
+std::string str(const TraceRecord& r, const char* key) {
+  auto it = r.fields.find(key);
+  return it != r.fields.end() && it->is_string() ? it->get<std::string>() : "";
+}
+std::uint64_t num(const TraceRecord& r, const char* key) {
+  auto it = r.fields.find(key);
+  return it != r.fields.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+bool flag(const TraceRecord& r, const char* key) {
+  auto it = r.fields.find(key);
+  return it != r.fields.end() && it->is_boolean() && it->get<bool>();
+}
+bool is_restart(const TraceRecord& r) {
+  return r.ev == "node_start" || r.ev == "node_restart" || r.ev == "node_crash" || r.ev == "node_leave";
+}
+std::uint64_t at(const PerOrigin& p, const std::string& o) {
+  auto it = p.find(o);
+  return it == p.end() ? 0 : it->second;
+}
+std::string dot(const std::string& var, const std::string& origin, std::uint64_t seq) {
+  return var + " " + origin + "#" + std::to_string(seq);
+}
+// Arrays compare as sets of their elements' texts (or_set values, sibling lists).
+json canonical(json v) {
+  if (v.is_array()) {
+    std::vector<std::string> texts;
+    for (const auto& x : v) texts.push_back(x.dump());
+    std::sort(texts.begin(), texts.end());
+    json out = json::array();
+    for (const auto& t : texts) out.push_back(json::parse(t));
+    return out;
+  }
+  if (v.is_object()) {
+    json out = json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = canonical(it.value());
+    return out;
+  }
+  return v;
+}
+
+}  // namespace
+
+CheckResult check_readonly_minority(const Check& c, const Trace& trace, const History& h) {
+  CheckResult r{check_label(c), false, ""};
+  const std::size_t total = trace.header.nodes.size();
+  struct Split {
+    TimeUs begin, end;
+    std::vector<std::vector<std::string>> groups;
+  };
+  std::vector<Split> splits;
+  for (const auto& rec : trace.records) {
+    if (rec.ev != "partition" && rec.ev != "heal") continue;
+    if (!splits.empty() && splits.back().end < 0) splits.back().end = rec.t;
+    if (rec.ev == "partition") {
+      Split s{rec.t, -1, {}};
+      for (const auto& g : rec.fields.value("groups", json::array())) {
+        std::vector<std::string> names;
+        for (const auto& n : g)
+          if (n.is_string()) names.push_back(n.get<std::string>());
+        s.groups.push_back(std::move(names));
+      }
+      splits.push_back(std::move(s));
+    }
+  }
+  if (!splits.empty() && splits.back().end < 0) splits.back().end = h.end();
+  if (splits.empty()) {
+    r.detail = "the run had no partition to judge";
+    return r;
+  }
+  // The mode of a node at t: its last mode event at or before t since its last (re)start.
+  auto mode_at = [&](const std::string& node, TimeUs t) {
+    std::string mode;
+    for (const auto& rec : trace.records) {
+      if (rec.t > t) break;
+      if (rec.node != node) continue;
+      if (is_restart(rec)) mode.clear();
+      else if (rec.ev == "mode") mode = str(rec, "mode");
+    }
+    return mode;
+  };
+  int judged = 0, refused = 0;
+  for (const auto& s : splits) {
+    const TimeUs from = s.begin + c.within;
+    if (from >= s.end) continue;  // too short to judge
+    for (const auto& g : s.groups) {
+      const bool majority = g.size() * 2 > total;
+      bool whole = true;
+      for (const auto& n : g) whole = whole && !h.impaired_during(n, s.begin, s.end);
+      for (const auto& n : g) {
+        if (h.impaired_during(n, s.begin, s.end)) continue;
+        if (majority && !whole) continue;  // a crashed peer may legitimately cost it the majority
+        ++judged;
+        const std::string want = majority ? "normal" : "readonly";
+        std::string mode = mode_at(n, from);
+        if (mode != want) {
+          r.detail = n + " (in a group of " + std::to_string(g.size()) + " of " + std::to_string(total) + " nodes) was " +
+                     (mode.empty() ? "without a mode" : mode) + " at " + format_time(from) + ", " +
+                     format_duration(c.within) + " after the partition at " + format_time(s.begin) + "; expected " + want;
+          return r;
+        }
+        for (const auto& rec : trace.records) {
+          if (rec.t <= from || rec.t >= s.end || rec.node != n) continue;
+          if (rec.ev == "mode" && str(rec, "mode") != want) {
+            r.detail = n + " turned " + str(rec, "mode") + " at " + format_time(rec.t) + " during the partition of " +
+                       format_time(s.begin) + ".." + format_time(s.end) + " (group of " + std::to_string(g.size()) +
+                       " of " + std::to_string(total) + "); expected " + want;
+            return r;
+          }
+          if (!majority && rec.ev == "var_write" && str(rec, "policy") == "readonly") {
+            if (!flag(rec, "ok")) {
+              ++refused;
+            } else {
+              r.detail = n + " accepted a write to readonly variable " + str(rec, "var") + " at " + format_time(rec.t) +
+                         " while in a minority group (" + std::to_string(g.size()) + " of " + std::to_string(total) + ")";
+              return r;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (judged == 0) {
+    r.detail = "no partition lasted longer than " + format_duration(c.within) + ": nothing to judge";
+    return r;
+  }
+  r.ok = true;
+  r.detail = std::to_string(splits.size()) + " partition(s): minority nodes read-only and majority nodes normal within " +
+             format_duration(c.within) + "; " + std::to_string(refused) + " minority writes refused";
+  return r;
+}
+
+CheckResult check_variables_converged(const Check& c, const Trace& trace, const History& h) {
+  CheckResult r{check_label(c), false, ""};
+  if (c.by > h.end()) {
+    r.detail = "the run ended at " + format_time(h.end()) + ", before " + format_time(c.by);
+    return r;
+  }
+  // Values each node held over time, and the acknowledged writes.
+  std::map<std::string, std::map<std::string, json>> value_by;  // node -> var -> value, as of `by`
+  std::map<std::string, std::map<std::string, json>> latest;    // as of the end
+  std::map<std::string, TimeUs> last_start;
+  struct Acked {
+    std::vector<const TraceRecord*> writes;
+    std::string resolve;
+  };
+  std::map<std::string, Acked> acked;
+  for (const auto& rec : trace.records) {
+    if (is_restart(rec)) {
+      latest[rec.node].clear();
+      if (rec.t <= c.by) value_by[rec.node].clear();
+      if (rec.ev == "node_start" || rec.ev == "node_restart") last_start[rec.node] = rec.t;
+    } else if (rec.ev == "var_apply") {
+      const std::string var = str(rec, "var");
+      const json v = canonical(rec.fields.value("value", json()));
+      if (rec.t > c.by && latest[rec.node].count(var) && latest[rec.node][var] != v && last_start[rec.node] <= c.by) {
+        r.detail = rec.node + " changed " + var + " from " + latest[rec.node][var].dump() + " to " + v.dump() + " at " +
+                   format_time(rec.t) + ", after " + format_time(c.by) + " (" + str(rec, "origin") + "#" +
+                   std::to_string(num(rec, "seq")) + " arrived late)";
+        return r;
+      }
+      latest[rec.node][var] = v;
+      if (rec.t <= c.by) value_by[rec.node][var] = v;
+    } else if (rec.ev == "var_write" && flag(rec, "ok")) {
+      auto& a = acked[str(rec, "var")];
+      a.writes.push_back(&rec);
+      a.resolve = str(rec, "resolve");
+    }
+  }
+  // Live nodes: running and unpaused from `by` to the end, started before `by`.
+  std::vector<std::string> live;
+  for (const auto& n : h.nodes())
+    if (!h.impaired_during(n, c.by, h.end()) && last_start.count(n) && last_start[n] <= c.by) live.push_back(n);
+  if (live.empty()) {
+    r.detail = "no node ran from " + format_time(c.by) + " to the end";
+    return r;
+  }
+  int vars_judged = 0;
+  for (const auto& [var, a] : acked) {
+    ++vars_judged;
+    // Agreement at `by` (and, by the no-change rule above, to the end).
+    const std::string& first = live.front();
+    auto value_of = [&](const std::string& n) -> json {
+      auto it = value_by[n].find(var);
+      return it == value_by[n].end() ? json("<nothing>") : it->second;
+    };
+    const json agreed = value_of(first);
+    for (const auto& n : live) {
+      if (value_of(n) != agreed) {
+        r.detail = "at " + format_time(c.by) + " " + n + " holds " + var + " = " + value_of(n).dump() + " but " + first +
+                   " holds " + agreed.dump();
+        return r;
+      }
+    }
+    // The right value.
+    json want;
+    std::string why;
+    if (a.resolve == "g_counter" || a.resolve == "pn_counter") {
+      std::int64_t sum = 0;
+      for (const auto* w : a.writes) sum += w->fields.value("value", json(0)).is_number_integer() ? w->fields["value"].get<std::int64_t>() : 0;
+      want = sum;
+      why = "the sum of " + std::to_string(a.writes.size()) + " acknowledged increments";
+    } else if (a.resolve == "or_set") {
+      std::set<std::string> removed;
+      for (const auto* w : a.writes)
+        if (str(*w, "op") == "remove")
+          for (const auto& t : w->fields.value("tags", json::array()))
+            if (t.is_string()) removed.insert(t.get<std::string>());
+      json elems = json::array();
+      std::set<std::string> seen;
+      for (const auto* w : a.writes)
+        if (str(*w, "op") == "add" && !removed.count(str(*w, "tag")) && seen.insert(w->fields["value"].dump()).second)
+          elems.push_back(w->fields["value"]);
+      want = canonical(elems);
+      why = "the acknowledged adds not removed";
+    } else if (a.resolve == "lww") {
+      const TraceRecord* best = nullptr;
+      auto key = [](const TraceRecord* w) {
+        const json hlc = w->fields.value("hlc", json::array({0, 0}));
+        return std::make_tuple(hlc.at(0).get<std::int64_t>(), hlc.at(1).get<std::int64_t>(), w->node);
+      };
+      for (const auto* w : a.writes)
+        if (!best || key(best) < key(w)) best = w;
+      want = best->fields.value("value", json());
+      why = "the acknowledged write with the greatest timestamp (" + best->node + " at " + format_time(best->t) + ")";
+    } else if (a.resolve == "max" || a.resolve == "min") {
+      std::int64_t v = a.resolve == "max" ? INT64_MIN : INT64_MAX;
+      for (const auto* w : a.writes) {
+        const std::int64_t x = w->fields.value("value", json(0)).get<std::int64_t>();
+        v = a.resolve == "max" ? std::max(v, x) : std::min(v, x);
+      }
+      want = v;
+      why = "the " + a.resolve + " of the acknowledged writes";
+    }
+    if (!want.is_null() && agreed != want) {
+      r.detail = "every live node holds " + var + " = " + agreed.dump() + " at " + format_time(c.by) + ", but " + why +
+                 " gives " + want.dump();
+      return r;
+    }
+  }
+  if (vars_judged == 0) {
+    r.detail = "no acknowledged write to judge";
+    return r;
+  }
+  r.ok = true;
+  r.detail = std::to_string(vars_judged) + " variable(s) agree on " + std::to_string(live.size()) +
+             " live nodes from " + format_time(c.by) + ", with the value their acknowledged writes imply";
+  return r;
+}
+
+CheckResult check_causal_order(const Check& c, const Trace& trace, const History&) {
+  CheckResult r{check_label(c), false, ""};
+  std::map<std::string, Applied> applied;  // node -> what it has applied
+  std::map<std::string, std::string> consistency;  // var -> level
+  // The writes each write depends on: what its writer had applied when it wrote (of the
+  // variable itself, and of every causal variable when it is causal).
+  std::map<std::tuple<std::string, std::string, std::uint64_t>, Applied> deps;
+  std::uint64_t checked = 0;
+  for (const auto& rec : trace.records) {
+    if (is_restart(rec)) {
+      applied[rec.node].clear();
+    } else if (rec.ev == "var_write" && flag(rec, "ok")) {
+      const std::string var = str(rec, "var");
+      consistency[var] = str(rec, "consistency");
+      Applied d;
+      const Applied& mine = applied[rec.node];
+      for (const auto& [v, per] : mine)
+        if (v == var || (consistency[var] == "causal" && consistency[v] == "causal")) d[v] = per;
+      deps[{var, rec.node, num(rec, "seq")}] = std::move(d);
+    } else if (rec.ev == "var_apply") {
+      const std::string var = str(rec, "var"), origin = str(rec, "origin");
+      const std::uint64_t seq = num(rec, "seq");
+      Applied& mine = applied[rec.node];
+      auto it = deps.find({var, origin, seq});
+      if (origin != rec.node && it != deps.end()) {
+        ++checked;
+        if (at(mine[var], origin) + 1 != seq) {
+          r.detail = rec.node + " applied " + dot(var, origin, seq) + " at " + format_time(rec.t) + " after " +
+                     dot(var, origin, at(mine[var], origin)) + ": it skipped or repeated writes of " + origin;
+          return r;
+        }
+        for (const auto& [v, per] : it->second)
+          for (const auto& [o, n] : per)
+            if (at(mine[v], o) < n) {
+              r.detail = rec.node + " exposed " + dot(var, origin, seq) + " at " + format_time(rec.t) + " before " +
+                         dot(v, o, n) + ", which " + origin + " had applied before writing it (" + rec.node +
+                         " had " + v + " from " + o + " up to #" + std::to_string(at(mine[v], o)) + ")";
+              return r;
+            }
+      }
+      mine[var][origin] = std::max(at(mine[var], origin), seq);
+    }
+  }
+  r.ok = true;
+  r.detail = std::to_string(checked) + " remote applies, each after the writes it depends on";
+  return r;
+}
+
+CheckResult check_session_guarantees(const Check& c, const Trace& trace, const History&) {
+  CheckResult r{check_label(c), false, ""};
+  std::map<std::string, Applied> applied;
+  std::map<std::string, Applied> wrote, read_hw;  // session -> var -> per origin
+  std::uint64_t reads = 0;
+  for (const auto& rec : trace.records) {
+    if (is_restart(rec)) {
+      applied[rec.node].clear();
+    } else if (rec.ev == "var_apply") {
+      auto& p = applied[rec.node][str(rec, "var")][str(rec, "origin")];
+      p = std::max(p, num(rec, "seq"));
+    } else if (rec.ev == "var_write" && flag(rec, "ok") && !str(rec, "session").empty()) {
+      auto& p = wrote[str(rec, "session")][str(rec, "var")][rec.node];
+      p = std::max(p, num(rec, "seq"));
+    } else if (rec.ev == "var_read" && flag(rec, "ok") && !str(rec, "session").empty()) {
+      ++reads;
+      const std::string s = str(rec, "session"), var = str(rec, "var");
+      const PerOrigin& seen = applied[rec.node][var];
+      for (const auto& [o, n] : wrote[s][var])
+        if (at(seen, o) < n) {
+          r.detail = "session " + s + " read " + var + " at " + rec.node + " at " + format_time(rec.t) +
+                     " without its own write " + o + "#" + std::to_string(n) + " (" + rec.node + " had " + o +
+                     "'s writes up to #" + std::to_string(at(seen, o)) + ")";
+          return r;
+        }
+      for (const auto& [o, n] : read_hw[s][var])
+        if (at(seen, o) < n) {
+          r.detail = "session " + s + " read " + var + " at " + rec.node + " at " + format_time(rec.t) +
+                     " and went back in time: an earlier read had seen " + o + "#" + std::to_string(n) + ", " +
+                     rec.node + " had only up to #" + std::to_string(at(seen, o));
+          return r;
+        }
+      for (const auto& [o, n] : seen) read_hw[s][var][o] = std::max(read_hw[s][var][o], n);
+    }
+  }
+  r.ok = true;
+  r.detail = std::to_string(reads) + " session reads, each with the session's own writes and nothing older than before";
+  return r;
+}
+
+}  // namespace mabeam::sim
