@@ -47,6 +47,15 @@ void append_double(std::string& out, double v) {
 }
 }  // namespace
 
+std::string json_string_array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, items[i]);
+  }
+  return out + "]";
+}
+
 void append_trace_line(std::string& out, std::int64_t t, const std::string& node, const TraceEvent& e) {
   out += "{\"t\":";
   append_int(out, t);

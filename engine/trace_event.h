@@ -41,6 +41,8 @@ struct TraceEvent {
 
 // Appends `s` to `out` as a JSON string literal (quotes and escapes included).
 void append_json_string(std::string& out, const std::string& s);
+// A JSON array of strings, e.g. ["n1","n2"], for a RawJson field.
+std::string json_string_array(const std::vector<std::string>& items);
 // Appends one event as a JSON Lines record: {"t":..,"node":"..","ev":"..",fields...}\n
 void append_trace_line(std::string& out, std::int64_t t, const std::string& node, const TraceEvent& e);
 

@@ -196,7 +196,11 @@ CheckResult check_variables_converged(const Check& c, const Trace& trace, const 
     return r;
   }
   int vars_judged = 0;
-  for (const auto& [var, a] : acked) {
+  for (const auto& entry : acked) {
+    // Named copies, not structured bindings: lambdas below capture them (clang 14 cannot
+    // capture a structured binding).
+    const std::string& var = entry.first;
+    const auto& a = entry.second;
     ++vars_judged;
     // Agreement at `by` (and, by the no-change rule above, to the end).
     const std::string& first = live.front();

@@ -248,17 +248,6 @@ void World::disk_fault(std::uint32_t i, DurationUs for_us) {
   });
 }
 
-namespace {
-std::string json_names(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i) out += ',';
-    append_json_string(out, names[i]);
-  }
-  return out + "]";
-}
-}  // namespace
-
 void World::partition(const std::vector<std::vector<std::string>>& groups) {
   // Nodes named in no group form one more group together.
   std::vector<std::uint32_t> group_of(names_.size(), static_cast<std::uint32_t>(groups.size()));
@@ -270,7 +259,7 @@ void World::partition(const std::vector<std::vector<std::string>>& groups) {
       group_of[static_cast<std::size_t>(j)] = g;
     }
     if (g) text += ',';
-    text += json_names(groups[g]);
+    text += json_string_array(groups[g]);
   }
   net_.partition(std::move(group_of));
   emit_global(TraceEvent("partition").with("groups", RawJson{text + "]"}));
@@ -281,7 +270,7 @@ void World::partition_oneway(const std::vector<std::string>& from, const std::ve
   for (const auto& n : from) f.push_back(static_cast<std::uint32_t>(index_of(n)));
   for (const auto& n : to) t.push_back(static_cast<std::uint32_t>(index_of(n)));
   net_.partition_oneway(f, t);
-  emit_global(TraceEvent("partition_oneway").with("from", RawJson{json_names(from)}).with("to", RawJson{json_names(to)}));
+  emit_global(TraceEvent("partition_oneway").with("from", RawJson{json_string_array(from)}).with("to", RawJson{json_string_array(to)}));
 }
 
 void World::heal() {

@@ -28,14 +28,6 @@ GossipState gossip_state(MemberState s) {
   return GossipState::dead;
 }
 
-std::string json_names(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i) out += ',';
-    append_json_string(out, names[i]);
-  }
-  return out + "]";
-}
 
 }  // namespace
 
@@ -69,7 +61,7 @@ void Membership::start() {
       join_failed_traced_ = true;
       node_.metrics().inc("membership_join_failed_total");
       if (ctx_.tracing())
-        ctx_.emit(TraceEvent("join_failed").with("seeds", RawJson{json_names(seeds_)}).with("attempts", join_attempts_));
+        ctx_.emit(TraceEvent("join_failed").with("seeds", RawJson{json_string_array(seeds_)}).with("attempts", join_attempts_));
     });
   }
   // Random phases, so nodes started together do not probe and exchange in step.
