@@ -1,6 +1,8 @@
 // The variables and partition-guard checks (see checks_variables.h). Each rebuilds what it
 // needs from the trace alone:
-// - applied writes per node: var_apply (var, origin, seq), forgotten at a (re)start;
+// - applied writes per node: var_apply (var, origin, seq), and var_state (a node took in
+//   whole states at once: per variable the version vector `vv` of the writes it now holds
+//   and the `value`), forgotten at a (re)start;
 // - client outcomes: var_write / var_read with ok, session, and for writes the dot (node,
 //   seq), timestamp (hlc), resolution strategy and consistency;
 // - modes: the guard's mode events; partitions: the world's partition/heal events.
@@ -37,6 +39,25 @@ bool is_restart(const TraceRecord& r) {
 std::uint64_t at(const PerOrigin& p, const std::string& o) {
   auto it = p.find(o);
   return it == p.end() ? 0 : it->second;
+}
+// The per-variable version vectors and values of a var_state event.
+struct StateVar {
+  std::string var;
+  PerOrigin vv;
+  json value;
+};
+std::vector<StateVar> state_vars(const TraceRecord& r) {
+  std::vector<StateVar> out;
+  auto vars = r.fields.find("vars");
+  if (vars == r.fields.end() || !vars->is_object()) return out;
+  for (auto it = vars->begin(); it != vars->end(); ++it) {
+    StateVar s{it.key(), {}, it->value("value", json())};
+    const json vv = it->value("vv", json::object());
+    for (auto v = vv.begin(); v != vv.end(); ++v)
+      if (v->is_number_unsigned()) s.vv[v.key()] = v->get<std::uint64_t>();
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 std::string dot(const std::string& var, const std::string& origin, std::uint64_t seq) {
   return var + " " + origin + "#" + std::to_string(seq);
@@ -181,6 +202,18 @@ CheckResult check_variables_converged(const Check& c, const Trace& trace, const 
       }
       latest[rec.node][var] = v;
       if (rec.t <= c.by) value_by[rec.node][var] = v;
+    } else if (rec.ev == "var_state") {
+      for (const auto& s : state_vars(rec)) {
+        const json v = canonical(s.value);
+        if (rec.t > c.by && latest[rec.node].count(s.var) && latest[rec.node][s.var] != v && last_start[rec.node] <= c.by) {
+          r.detail = rec.node + " changed " + s.var + " from " + latest[rec.node][s.var].dump() + " to " + v.dump() +
+                     " at " + format_time(rec.t) + ", after " + format_time(c.by) + " (a state from " +
+                     (str(rec, "from").empty() ? "its log" : str(rec, "from")) + " arrived late)";
+          return r;
+        }
+        latest[rec.node][s.var] = v;
+        if (rec.t <= c.by) value_by[rec.node][s.var] = v;
+      }
     } else if (rec.ev == "var_write" && flag(rec, "ok")) {
       auto& a = acked[str(rec, "var")];
       a.writes.push_back(&rec);
@@ -313,6 +346,29 @@ CheckResult check_causal_order(const Check& c, const Trace& trace, const History
             }
       }
       mine[var][origin] = std::max(at(mine[var], origin), seq);
+    } else if (rec.ev == "var_state") {
+      // Whole states taken in at once: every write they add must come with what it depends
+      // on, in this state or before.
+      Applied& mine = applied[rec.node];
+      const Applied before = mine;
+      const auto states = state_vars(rec);
+      for (const auto& s : states)
+        for (const auto& [o, n] : s.vv) mine[s.var][o] = std::max(at(mine[s.var], o), n);
+      for (const auto& s : states)
+        for (const auto& [o, n] : s.vv)
+          for (std::uint64_t seq = (before.count(s.var) ? at(before.at(s.var), o) : 0) + 1; seq <= n; ++seq) {
+            auto it = deps.find({s.var, o, seq});
+            if (o == rec.node || it == deps.end()) continue;
+            ++checked;
+            for (const auto& [v, per] : it->second)
+              for (const auto& [o2, n2] : per)
+                if (at(mine[v], o2) < n2) {
+                  r.detail = rec.node + " exposed " + dot(s.var, o, seq) + " at " + format_time(rec.t) +
+                             " in a state from " + (str(rec, "from").empty() ? "its log" : str(rec, "from")) +
+                             " without " + dot(v, o2, n2) + ", which " + o + " had applied before writing it";
+                  return r;
+                }
+          }
     }
   }
   r.ok = true;
@@ -331,6 +387,12 @@ CheckResult check_session_guarantees(const Check& c, const Trace& trace, const H
     } else if (rec.ev == "var_apply") {
       auto& p = applied[rec.node][str(rec, "var")][str(rec, "origin")];
       p = std::max(p, num(rec, "seq"));
+    } else if (rec.ev == "var_state") {
+      for (const auto& s : state_vars(rec))
+        for (const auto& [o, n] : s.vv) {
+          auto& p = applied[rec.node][s.var][o];
+          p = std::max(p, n);
+        }
     } else if (rec.ev == "var_write" && flag(rec, "ok") && !str(rec, "session").empty()) {
       auto& p = wrote[str(rec, "session")][str(rec, "var")][rec.node];
       p = std::max(p, num(rec, "seq"));

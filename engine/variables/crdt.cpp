@@ -60,6 +60,17 @@ void merge_into(VersionVector& into, const VersionVector& other) {
 
 std::string dot_text(const std::string& node, std::uint64_t seq) { return node + "#" + std::to_string(seq); }
 
+std::optional<Dot> parse_dot(const std::string& text) {
+  const auto hash = text.rfind('#');
+  if (hash == std::string::npos || hash == 0) return std::nullopt;
+  const std::string digits = text.substr(hash + 1);
+  std::uint64_t seq = 0;
+  const char* end = digits.data() + digits.size();
+  auto [p, ec] = std::from_chars(digits.data(), end, seq);
+  if (digits.empty() || ec != std::errc() || p != end || seq == 0) return std::nullopt;
+  return Dot{text.substr(0, hash), seq};
+}
+
 std::optional<std::int64_t> parse_integer(const std::string& text) {
   std::int64_t v = 0;
   const char* end = text.data() + text.size();
@@ -69,7 +80,7 @@ std::optional<std::int64_t> parse_integer(const std::string& text) {
 }
 
 namespace {
-bool has_seen(const VersionVector& vv, const Sibling& s) {
+bool saw_sibling(const VersionVector& vv, const Sibling& s) {
   auto it = vv.find(s.node);
   return it != vv.end() && it->second >= s.seq;
 }
@@ -85,6 +96,27 @@ std::int64_t sum(const std::map<std::string, std::int64_t>& m) {
   std::int64_t s = 0;
   for (const auto& [k, n] : m) s += n;
   return s;
+}
+
+bool in_context(const VersionVector& vv, const std::set<Dot>& cloud, const Dot& d) {
+  auto it = vv.find(d.node);
+  return (it != vv.end() && it->second >= d.seq) || cloud.count(d) > 0;
+}
+
+bool holds(const std::map<std::string, std::set<Dot>>& elements, const std::string& e, const Dot& d) {
+  auto it = elements.find(e);
+  return it != elements.end() && it->second.count(d) > 0;
+}
+
+// Moves cloud dots that extend the version vector into it and drops those it covers, so
+// equal contexts have equal representations.
+void compact(VersionVector& vv, std::set<Dot>& cloud) {
+  for (auto it = cloud.begin(); it != cloud.end();) {  // sorted by (node, seq): a run extends in order
+    auto v = vv.find(it->node);
+    const std::uint64_t n = v == vv.end() ? 0 : v->second;
+    if (it->seq == n + 1) vv[it->node] = it->seq;
+    it = it->seq <= n + 1 ? cloud.erase(it) : std::next(it);
+  }
 }
 
 std::string array_text(std::vector<std::string> items) {
@@ -107,9 +139,9 @@ void VarState::merge(const VarState& o) {
       // A sibling survives unless the other side has seen its dot and no longer holds it.
       std::set<Sibling> out;
       for (const auto& s : siblings)
-        if (o.siblings.count(s) || !has_seen(o.seen, s)) out.insert(s);
+        if (o.siblings.count(s) || !saw_sibling(o.seen, s)) out.insert(s);
       for (const auto& s : o.siblings)
-        if (siblings.count(s) || !has_seen(seen, s)) out.insert(s);
+        if (siblings.count(s) || !saw_sibling(seen, s)) out.insert(s);
       siblings = std::move(out);
       merge_into(seen, o.seen);
       break;
@@ -120,12 +152,7 @@ void VarState::merge(const VarState& o) {
       merge_max(minus, o.minus);
       break;
     case Resolve::or_set:
-      // adds holds only live pairs: (A1 ∪ A2) minus the tags in (R1 ∪ R2).
-      removed.insert(o.removed.begin(), o.removed.end());
-      for (const auto& a : o.adds)
-        if (!removed.count(a.second)) adds.insert(a);
-      if (!o.removed.empty())
-        for (auto it = adds.begin(); it != adds.end();) it = o.removed.count(it->second) ? adds.erase(it) : std::next(it);
+      merge_or_set(o);
       break;
     case Resolve::max:
       if (o.extreme && (!extreme || *o.extreme > *extreme)) extreme = o.extreme;
@@ -139,6 +166,30 @@ void VarState::merge(const VarState& o) {
       break;
   }
 }
+
+void VarState::merge_or_set(const VarState& o) {
+  // Ours: drop the dots the other side has seen but no longer holds. Only a dot in our own
+  // context can be ours, so a delta of fresh writes needs no scan.
+  bool scan = !o.seen.empty();
+  for (const auto& d : o.cloud) scan = scan || has_seen(d);
+  if (scan) {
+    for (auto e = elements.begin(); e != elements.end();) {
+      for (auto d = e->second.begin(); d != e->second.end();)
+        d = in_context(o.seen, o.cloud, *d) && !holds(o.elements, e->first, *d) ? e->second.erase(d) : std::next(d);
+      e = e->second.empty() ? elements.erase(e) : std::next(e);
+    }
+  }
+  // Theirs: add the dots we have not seen (a dot we have seen is held here already, or was
+  // removed here).
+  for (const auto& [element, dots] : o.elements)
+    for (const auto& d : dots)
+      if (!has_seen(d)) elements[element].insert(d);
+  merge_into(seen, o.seen);
+  cloud.insert(o.cloud.begin(), o.cloud.end());
+  compact(seen, cloud);
+}
+
+bool VarState::has_seen(const Dot& d) const { return in_context(seen, cloud, d); }
 
 std::string VarState::value_text() const {
   switch (resolve) {
@@ -157,8 +208,7 @@ std::string VarState::value_text() const {
       return std::to_string(sum(plus) - sum(minus));
     case Resolve::or_set: {
       std::vector<std::string> live;
-      for (const auto& [element, tag] : adds)
-        if (live.empty() || live.back() != element) live.push_back(element);
+      for (const auto& [element, dots] : elements) live.push_back(element);
       return array_text(std::move(live));
     }
     case Resolve::max:
@@ -170,13 +220,15 @@ std::string VarState::value_text() const {
 
 std::vector<std::string> VarState::tags_of(const std::string& element) const {
   std::vector<std::string> out;
-  for (auto it = adds.lower_bound({element, ""}); it != adds.end() && it->first == element; ++it) out.push_back(it->second);
+  auto it = elements.find(element);
+  if (it != elements.end())
+    for (const auto& d : it->second) out.push_back(dot_text(d.node, d.seq));
   return out;
 }
 
 bool VarState::operator==(const VarState& o) const {
   return resolve == o.resolve && lww_ts == o.lww_ts && value == o.value && siblings == o.siblings && seen == o.seen &&
-         plus == o.plus && minus == o.minus && adds == o.adds && removed == o.removed && extreme == o.extreme;
+         plus == o.plus && minus == o.minus && elements == o.elements && cloud == o.cloud && extreme == o.extreme;
 }
 
 }  // namespace mabeam::vars

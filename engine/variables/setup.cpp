@@ -15,6 +15,7 @@ using nlohmann::json;
 
 constexpr std::size_t kVariablesMax = 1000;
 constexpr std::uint64_t kReplicasMax = 10000;
+constexpr std::uint64_t kLogRecordsMax = 100000000;  // log_compact_records, log_keep_writes
 
 std::string found(const json& j) {
   if (j.is_string()) return "\"" + j.get<std::string>() + "\"";
@@ -49,6 +50,16 @@ Status read_duration(const json& obj, const char* key, const std::string& p, Dur
   if (!d) return Status::invalid(kp + ": " + d.status().message());
   if (*d < min) return expected(kp, "at least " + format_duration(min), *it);
   out = *d;
+  return Status::ok();
+}
+
+Status read_count(const json& obj, const char* key, const std::string& p, std::size_t& out, std::uint64_t max) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::ok();
+  const std::string what = "a whole number from 1 to " + std::to_string(max);
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::uint64_t>() > max)
+    return expected(p + "/" + key, what, *it);
+  out = static_cast<std::size_t>(it->get<std::uint64_t>());
   return Status::ok();
 }
 
@@ -108,12 +119,16 @@ Status parse_variables_tuning(const json& t, const std::string& p, VariablesConf
   if (t.is_null()) return Status::ok();
   if (!t.is_object()) return expected(p, "an object", t);
   for (auto it = t.begin(); it != t.end(); ++it)
-    if (it.key() != "anti_entropy_interval" && it.key() != "flush_interval" && it.key() != "session_wait")
+    if (it.key() != "anti_entropy_interval" && it.key() != "flush_interval" && it.key() != "session_wait" &&
+        it.key() != "log_compact_records" && it.key() != "log_keep_writes")
       return Status::invalid(p + "/" + it.key() +
-                             ": unknown key (expected one of anti_entropy_interval, flush_interval, session_wait)");
+                             ": unknown key (expected one of anti_entropy_interval, flush_interval, session_wait, "
+                             "log_compact_records, log_keep_writes)");
   if (auto s = read_duration(t, "anti_entropy_interval", p, out.anti_entropy_interval, ms(1)); !s) return s;
   if (auto s = read_duration(t, "flush_interval", p, out.flush_interval, 0); !s) return s;
   if (auto s = read_duration(t, "session_wait", p, out.session_wait, 0); !s) return s;
+  if (auto s = read_count(t, "log_compact_records", p, out.log_compact_records, kLogRecordsMax); !s) return s;
+  if (auto s = read_count(t, "log_keep_writes", p, out.log_keep_writes, kLogRecordsMax); !s) return s;
   return Status::ok();
 }
 

@@ -36,6 +36,10 @@ struct VariablesConfig {
   std::size_t batch_ops_max = 4096;            // writes per message at most (anti-entropy, hand-off)
   std::size_t pending_ops_max = 65536;         // writes buffered for missing dependencies at most
   std::size_t waiting_ops_max = 1024;          // session operations waiting at most
+  std::size_t log_compact_records = 1000;      // the durable log is rewritten as a snapshot once
+                                               // this many records follow the last one
+  std::size_t log_keep_writes = 1000;          // recent writes kept in memory per variable and
+                                               // writer; a peer lacking older ones gets the state
 };
 
 // A user merge function: takes two values (JSON texts) and returns the merged one. For

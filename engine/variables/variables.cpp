@@ -12,11 +12,17 @@ namespace mabeam::vars {
 
 namespace {
 
-// Every write this replica applied, in order, one encoded WriteOp per record. Own writes
-// are synced before they are acknowledged; others may be lost at a crash (anti-entropy
-// brings them back). Replayed at start, so a restarted node keeps its writes and never
-// reuses a sequence number.
+// What this replica took in, in order (messages.h, log records): a record per write
+// applied, and state records (a transfer merged; after a compaction, the snapshot at the
+// head). Own writes are synced before they are acknowledged; others may be lost at a crash
+// (anti-entropy brings them back). Replayed at start, so a restarted node keeps its writes
+// and never reuses a sequence number.
 const std::string kLogFile = "variables.log";
+
+std::uint64_t count_of(const VersionVector& vv, const std::string& node) {
+  auto it = vv.find(node);
+  return it == vv.end() ? 0 : it->second;
+}
 
 RawJson raw(const std::string& json_text) { return RawJson{json_text.empty() ? "null" : json_text}; }
 
@@ -82,22 +88,11 @@ VariablesService::VariablesService(Node& node, std::vector<VariableSpec> specs, 
   }
   node_.route<VarWrites>([this](const std::string& from, VarWrites&& m) { on_writes(from, std::move(m)); });
   node_.route<VarDigest>([this](const std::string& from, VarDigest&& m) { on_digest(from, std::move(m)); });
+  node_.route<VarTransfer>([this](const std::string& from, VarTransfer&& m) { on_transfer(from, std::move(m)); });
 }
 
 void VariablesService::start() {
-  if (auto records = ctx_.storage().read(kLogFile); records) {
-    for (const auto& rec : *records) {
-      Reader rd(rec);
-      WriteOp op;
-      if (!WriteOp::decode(rd, op) || !rd.at_end()) {
-        node_.metrics().inc("var_log_corrupt_records_total");
-        break;  // a torn tail: what follows is unreadable
-      }
-      receive(std::move(op), /*from_log=*/true);
-    }
-    drain();
-    node_.metrics().set("var_log_replayed_ops", static_cast<double>(records->size()));
-  }
+  replay_log();
   view_ = node_.find<MembershipView>();
   guard_ = node_.find<PartitionGuard>();
   if (view_)
@@ -105,6 +100,81 @@ void VariablesService::start() {
   recompute_replicas(false);
   const auto first = static_cast<DurationUs>(ctx_.rng().below(static_cast<std::uint64_t>(config_.anti_entropy_interval)));
   ctx_.after(first, [this] { anti_entropy(); });
+}
+
+void VariablesService::replay_log() {
+  auto records = ctx_.storage().read(kLogFile);
+  if (!records) return;
+  log_records_ = log_tail_ = records->size();
+  replaying_ = true;
+  bool corrupt = false;
+  // Consecutive state records (a snapshot, a transfer) are merged at once, as they were taken in.
+  std::vector<VarSnapshot> states;
+  Hlc clock;
+  auto merge_pending_states = [&] {
+    if (!states.empty()) merge_states(states, clock, /*persisted=*/true, "");
+    states.clear();
+  };
+  for (const auto& rec : *records) {
+    LogRecord lr;
+    if (!decode_record(rec, lr)) {
+      node_.metrics().inc("var_log_corrupt_records_total");
+      corrupt = true;
+      break;  // a torn tail: what follows is unreadable
+    }
+    if (lr.kind == RecordKind::state) {
+      if (states.empty() || clock < lr.clock) clock = lr.clock;
+      states.push_back(std::move(lr.snapshot));
+      continue;
+    }
+    merge_pending_states();
+    receive(std::move(lr.write), /*from_log=*/true);
+  }
+  merge_pending_states();
+  drain();
+  replaying_ = false;
+  node_.metrics().set("var_log_replayed_ops", static_cast<double>(records->size()));
+  // A snapshot drops an unreadable tail, which later appends would otherwise follow.
+  if (corrupt) compact();
+  else maybe_compact();
+}
+
+Status VariablesService::log_append(const Bytes& record) {
+  Status st = ctx_.storage().append(kLogFile, record);
+  if (st) {
+    ++log_records_;
+    ++log_tail_;
+  }
+  return st;
+}
+
+void VariablesService::maybe_compact() {
+  if (!replaying_ && log_tail_ > config_.log_compact_records) compact();
+}
+
+void VariablesService::compact() {
+  std::vector<Bytes> records;
+  const Hlc clock = hlc_.last(ctx_.self());
+  for (const auto& [name, r] : vars_)
+    if (!r.vv.empty()) records.push_back(encode_record(clock, snapshot_of(name, r)));
+  const Status st = ctx_.storage().rewrite(kLogFile, records);
+  log_tail_ = 0;  // also after a failure: the next try comes as many records later
+  if (!st) {
+    node_.metrics().inc("var_log_compact_errors_total");
+    return;
+  }
+  log_records_ = records.size();
+  node_.metrics().inc("var_log_compactions_total");
+  node_.metrics().set("var_log_records", static_cast<double>(log_records_));
+}
+
+VarSnapshot VariablesService::snapshot_of(const std::string& name, const Replica& r) const {
+  VarSnapshot s;
+  s.var = name;
+  s.vv = r.vv;
+  s.state = r.state;
+  s.state.merge_fn = nullptr;
+  return s;
 }
 
 void VariablesService::stop() {
@@ -242,9 +312,7 @@ void VariablesService::execute(const ClientOp& op, SessionToken token, const OpD
   }
   if (w.kind == OpKind::remove) w.tags = r.state.tags_of(op.value);
   {
-    Writer enc;
-    w.encode(enc);
-    Status st = ctx_.storage().append(kLogFile, enc.take());
+    Status st = log_append(encode_record(w));
     if (st) st = ctx_.storage().sync(kLogFile);
     if (!st) {
       OpOutcome failed;
@@ -339,8 +407,12 @@ VarState VariablesService::delta_of(const WriteOp& op, const Replica& r) const {
       d.minus[op.origin] = op.total_minus;
       break;
     case Resolve::or_set:
-      if (op.kind == OpKind::add) d.adds.insert({op.value, dot_text(op.origin, op.seq)});
-      else d.removed.insert(op.tags.begin(), op.tags.end());
+      // The delta has seen its own dot (and, for a remove, the dots it observed); an add
+      // also holds its dot.
+      d.cloud.insert(Dot{op.origin, op.seq});
+      if (op.kind == OpKind::add) d.elements[op.value].insert(Dot{op.origin, op.seq});
+      for (const auto& t : op.tags)
+        if (auto dot = parse_dot(t)) d.cloud.insert(*dot);
       break;
     case Resolve::max:
     case Resolve::min:
@@ -352,11 +424,7 @@ VarState VariablesService::delta_of(const WriteOp& op, const Replica& r) const {
 
 void VariablesService::apply(const WriteOp& op, bool persisted) {
   Replica& r = vars_.at(op.var);
-  if (!persisted) {
-    Writer enc;
-    op.encode(enc);
-    if (!ctx_.storage().append(kLogFile, enc.take())) node_.metrics().inc("var_log_append_errors_total");
-  }
+  if (!persisted && !log_append(encode_record(op))) node_.metrics().inc("var_log_append_errors_total");
   // Concurrent: this replica holds a write (not from the same writer) the writer had not seen.
   bool concurrent = false;
   hlc_.observe(op.ts, ctx_.wall_now());  // also own writes replayed from the log
@@ -373,7 +441,10 @@ void VariablesService::apply(const WriteOp& op, bool persisted) {
   const std::string before = concurrent && ctx_.tracing() ? r.state.value_text() : "";
   r.state.merge(delta_of(op, r));
   r.vv[op.origin] = op.seq;
-  r.log[op.origin].push_back(op);
+  WriterLog& kept = r.log[op.origin];
+  if (kept.ops.empty()) kept.first = op.seq;
+  kept.ops.push_back(op);
+  for (; kept.ops.size() > config_.log_keep_writes; ++kept.first) kept.ops.pop_front();
   node_.metrics().inc("var_applied_total");
   if (ctx_.tracing()) {
     const std::string after = r.state.value_text();
@@ -390,6 +461,53 @@ void VariablesService::apply(const WriteOp& op, bool persisted) {
                     .with("result", raw(after)));
     }
   }
+  maybe_compact();
+}
+
+void VariablesService::merge_states(const std::vector<VarSnapshot>& states, const Hlc& clock, bool persisted,
+                                    const std::string& from) {
+  hlc_.observe(clock, ctx_.wall_now());
+  std::string vars_json;
+  for (const auto& s : states) {
+    auto it = vars_.find(s.var);
+    if (it == vars_.end() || it->second.spec.resolve != s.state.resolve) {
+      node_.metrics().inc("var_states_refused_total");  // not declared here, or declared otherwise
+      continue;
+    }
+    Replica& r = it->second;
+    if (covers(r.vv, s.vv)) continue;  // nothing this replica lacks
+    if (!persisted && !log_append(encode_record(clock, s))) node_.metrics().inc("var_log_append_errors_total");
+    VarState in = s.state;
+    in.merge_fn = r.state.merge_fn;
+    r.state.merge(in);
+    for (const auto& [node, n] : s.vv) {
+      if (n <= count_of(r.vv, node)) continue;
+      r.vv[node] = n;
+      WriterLog& kept = r.log[node];  // no longer contiguous with what follows: start afresh
+      kept.ops.clear();
+      kept.first = n + 1;
+    }
+    if (ctx_.tracing()) {
+      vars_json += vars_json.empty() ? "{" : ",";
+      append_json_string(vars_json, s.var);
+      vars_json += ":{\"vv\":" + vv_json(r.vv) + ",\"value\":" + raw(r.state.value_text()).text + "}";
+    }
+    node_.metrics().inc("var_states_merged_total");
+  }
+  if (!vars_json.empty()) {
+    TraceEvent e("var_state");
+    e.with("source", from.empty() ? "log" : "transfer");
+    if (!from.empty()) e.with("from", from);
+    ctx_.emit(e.with("vars", RawJson{vars_json + "}"}));
+  }
+  maybe_compact();
+}
+
+void VariablesService::on_transfer(const std::string& from, VarTransfer&& m) {
+  if (stopped_) return;
+  node_.metrics().inc("var_state_transfers_received_total");
+  merge_states(m.vars, m.clock, /*persisted=*/false, from);
+  drain();
 }
 
 void VariablesService::receive(WriteOp op, bool from_log) {
@@ -503,28 +621,78 @@ void VariablesService::anti_entropy() {
   ctx_.send_msg(peer, digest(false));
 }
 
+std::vector<std::string> VariablesService::transfer_set(const VarDigest& theirs, const std::vector<std::string>& need) const {
+  std::vector<std::string> out = need;
+  bool causal = false;
+  for (const auto& name : need) causal = causal || vars_.at(name).spec.consistency == Consistency::causal;
+  // A causal state is closed only together with the other causal variables it depends on.
+  if (causal)
+    for (const auto& [name, r] : vars_) {
+      auto t = theirs.vvs.find(name);
+      const bool lacks = t == theirs.vvs.end() ? !r.vv.empty() : !covers(t->second, r.vv);
+      if (r.spec.consistency == Consistency::causal && lacks) out.push_back(name);
+    }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 void VariablesService::on_digest(const std::string& from, VarDigest&& m) {
   if (stopped_) return;
-  VarWrites out;
+  static const VersionVector kEmpty;
+  auto theirs_of = [&m](const std::string& name) -> const VersionVector& {
+    auto it = m.vvs.find(name);
+    return it == m.vvs.end() ? kEmpty : it->second;
+  };
+  // Variables the peer lacks writes of that are no longer kept here go as whole states.
+  std::vector<std::string> need;
   bool lacking = false;
   for (const auto& [name, r] : vars_) {
-    auto theirs_it = m.vvs.find(name);
-    static const VersionVector kEmpty;
-    const VersionVector& theirs = theirs_it == m.vvs.end() ? kEmpty : theirs_it->second;
+    const VersionVector& theirs = theirs_of(name);
     for (const auto& [node, n] : r.vv) {
-      auto t = theirs.find(node);
-      const std::uint64_t have = t == theirs.end() ? 0 : t->second;
-      if (n <= have) continue;
-      const auto& log = r.log.at(node);
-      for (std::uint64_t s = have + 1; s <= n && out.ops.size() < config_.batch_ops_max; ++s) out.ops.push_back(log[s - 1]);
+      const std::uint64_t have = count_of(theirs, node);
+      auto kept = r.log.find(node);
+      const std::uint64_t first = kept == r.log.end() ? n + 1 : kept->second.first;
+      if (n > have && have + 1 < first) {
+        need.push_back(name);
+        break;
+      }
     }
     if (!covers(r.vv, theirs)) lacking = true;
+  }
+  const std::vector<std::string> whole = transfer_set(m, need);
+  if (!whole.empty()) {
+    VarTransfer t;
+    t.clock = hlc_.last(ctx_.self());
+    for (const auto& name : whole) t.vars.push_back(snapshot_of(name, vars_.at(name)));
+    node_.metrics().inc("var_state_transfers_sent_total");
+    ctx_.send_msg(from, t);
+  }
+  VarWrites out;
+  for (const auto& [name, r] : vars_) {
+    if (std::binary_search(whole.begin(), whole.end(), name)) continue;
+    const VersionVector& theirs = theirs_of(name);
+    for (const auto& [node, n] : r.vv) {
+      const std::uint64_t have = count_of(theirs, node);
+      if (n <= have) continue;
+      const WriterLog& kept = r.log.at(node);
+      for (std::uint64_t s = have + 1; s <= n && out.ops.size() < config_.batch_ops_max; ++s)
+        out.ops.push_back(kept.ops[s - kept.first]);
+    }
   }
   if (!out.ops.empty()) {
     node_.metrics().inc("var_anti_entropy_writes_sent_total", static_cast<double>(out.ops.size()));
     ctx_.send_msg(from, out);
   }
   if (!m.reply && lacking) ctx_.send_msg(from, digest(true));
+}
+
+std::size_t VariablesService::kept_writes(const std::string& var) const {
+  auto it = vars_.find(var);
+  std::size_t n = 0;
+  if (it != vars_.end())
+    for (const auto& [node, kept] : it->second.log) n += kept.ops.size();
+  return n;
 }
 
 std::string VariablesService::value_of(const std::string& var) const {

@@ -32,12 +32,32 @@
 // Partitions. Writes to `on_minority: readonly` variables are refused while the partition
 // guard says this node is in a minority; reads are served and marked `stale`.
 //
+// State transfer. A replica keeps in memory only the most recent `log_keep_writes` writes
+// of each writer per variable. When a digest shows a peer lacks writes older than that, the
+// replica sends its whole state instead (VarTransfer: the CRDT state and the version vector
+// of the writes it includes), and the peer merges it. A replica's state is causally closed
+// (it holds a write only with the writes it depends on), so a transfer of a `causal`
+// variable carries every `causal` variable the peer lacks something of, and the peer merges
+// them all at once: it exposes the transferred writes together, never one before what it
+// depends on, and from then on counts them as applied (dependency checks, digests, session
+// tokens). Its own kept writes of a writer that advanced are dropped (they would no longer
+// be contiguous); a peer asking it for those gets a transfer in turn.
+//
 // Durability: every applied write is appended to the node's storage (`variables.log`); a
-// node's own writes are synced before they are acknowledged. A restart replays the log.
+// node's own writes are synced before they are acknowledged, and a merged transfer is
+// appended as a state record. Once more than `log_compact_records` records follow the last
+// snapshot, the log is rewritten (atomically) as a snapshot: one state record per variable
+// (its state, version vector and the node's clock), after which records are appended as
+// before. A restart merges the state records and replays the writes, in order, which gives
+// the state, the sequence numbers, the clock and the dependencies that replaying every
+// write would; only the kept writes differ (a peer that lacks older ones gets a transfer).
 //
 // Trace: var_write / var_read (every client operation, with `ok` and `error`), var_apply
-// (a replica applied a write: the dot and the value after), var_conflict.
+// (a replica applied a write: the dot and the value after), var_conflict, var_state (a
+// replica took in whole states at once: `source` "transfer" with `from`, or "log" at a
+// restart; `vars` maps each variable to its version vector `vv` and `value` after).
 #pragma once
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -94,13 +114,25 @@ class VariablesService : public Service {
   // Incoming messages (also routed by the node).
   void on_writes(const std::string& from, VarWrites&& m);
   void on_digest(const std::string& from, VarDigest&& m);
+  void on_transfer(const std::string& from, VarTransfer&& m);
+
+  // Introspection of the bounds (tests): writes kept in memory for a variable, and records
+  // in the durable log.
+  std::size_t kept_writes(const std::string& var) const;
+  std::size_t log_records() const { return log_records_; }
 
  private:
+  // A writer's most recent writes to a variable: seqs first, first + 1, ... up to what the
+  // replica applied (empty: first is the next one).
+  struct WriterLog {
+    std::uint64_t first = 1;
+    std::deque<WriteOp> ops;
+  };
   struct Replica {
     VariableSpec spec;
     VarState state;
     VersionVector vv;
-    std::map<std::string, std::vector<WriteOp>> log;  // writer -> its writes, seq 1.. in order
+    std::map<std::string, WriterLog> log;  // writer -> its kept writes
     std::vector<std::string> replicas;
   };
   struct Waiting {
@@ -118,6 +150,16 @@ class VariablesService : public Service {
   void receive(WriteOp op, bool from_log = false);
   // Applies a ready write; `persisted`: already in the log (own write, or replayed).
   void apply(const WriteOp& op, bool persisted);
+  // Merges whole states at once (a transfer, or state records replayed from the log).
+  void merge_states(const std::vector<VarSnapshot>& states, const Hlc& clock, bool persisted, const std::string& from);
+  VarSnapshot snapshot_of(const std::string& name, const Replica& r) const;
+  // The variables a peer with these version vectors gets as whole states; `need`: the
+  // variables it lacks writes of that are no longer kept.
+  std::vector<std::string> transfer_set(const VarDigest& theirs, const std::vector<std::string>& need) const;
+  void replay_log();
+  Status log_append(const Bytes& record);
+  void maybe_compact();
+  void compact();
   void drain();
   void wake_waiting();
   void push(const WriteOp& op, const Replica& r);
@@ -140,6 +182,9 @@ class VariablesService : public Service {
   PartitionGuard* guard_ = nullptr;
   int view_handle_ = 0;
   bool stopped_ = false;
+  bool replaying_ = false;
+  std::size_t log_records_ = 0;  // records in the durable log
+  std::size_t log_tail_ = 0;     // of which appended since the last snapshot
 };
 
 }  // namespace mabeam::vars

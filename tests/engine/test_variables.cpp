@@ -45,10 +45,14 @@ VarState random_state(Resolve kind, Rng& rng) {
         break;
       case Resolve::g_counter:
       case Resolve::pn_counter: d.plus[w] = static_cast<std::int64_t>(rng.below(9)); d.minus[w] = static_cast<std::int64_t>(rng.below(3)); break;
-      case Resolve::or_set:
-        if (rng.chance(0.7)) d.adds.insert({v, dot_text(w, seq)});
-        else d.removed.insert(dot_text(w, seq));
+      case Resolve::or_set: {
+        // A dot names one write everywhere: the element added is a function of the dot. A
+        // delta holding the dot adds it; one that has only seen it removed it.
+        const Dot dot{w, seq};
+        d.cloud.insert(dot);
+        if (rng.chance(0.7)) d.elements[std::to_string((seq * 3 + static_cast<std::uint64_t>(w[0])) % 10)].insert(dot);
         break;
+      }
       case Resolve::max:
       case Resolve::min: d.extreme = static_cast<std::int64_t>(rng.below(100)) - 50; break;
     }
@@ -83,9 +87,11 @@ TEST_CASE("crdt: or_set add wins over a concurrent remove, and a remove drops wh
   VarState s;
   s.resolve = Resolve::or_set;
   VarState add1 = s, add2 = s, rm = s;
-  add1.adds.insert({"\"x\"", "a#1"});
-  add2.adds.insert({"\"x\"", "b#1"});
-  rm.removed.insert("a#1");  // observed only a's add
+  add1.elements["\"x\""].insert(Dot{"a", 1});
+  add1.seen["a"] = 1;
+  add2.elements["\"x\""].insert(Dot{"b", 1});
+  add2.seen["b"] = 1;
+  rm.seen = {{"a", 1}, {"c", 1}};  // c's remove observed only a's add
   CHECK(merged(merged(add1, rm), add2).value_text() == "[\"x\"]");
   CHECK(merged(add1, rm).value_text() == "[]");
 }
