@@ -62,18 +62,19 @@ Status parse_heartbeat(const nlohmann::json& j, const std::string& p, HeartbeatC
 Status parse_membership(const nlohmann::json& j, const std::string& p, MembershipConfig& m) {
   static const char* kKeys[] = {"probe_interval",   "probe_timeout",     "indirect_probes", "suspicion_mult",
                                 "suspicion_max_mult", "retransmit_mult", "push_pull_interval", "join_timeout",
-                                "seeds",            "health_max",        "piggyback_bytes_max"};
+                                "seeds",            "health_max",        "piggyback_bytes_max", "reap_after"};
   if (!j.is_object()) return Status::invalid(p + ": expected an object, found " + type_name(j));
   for (auto f = j.begin(); f != j.end(); ++f)
     if (std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* k) { return f.key() == k; }) == std::end(kKeys))
       return Status::invalid(p + "/" + f.key() +
                              ": unknown key (expected probe_interval, probe_timeout, indirect_probes, suspicion_mult, "
-                             "suspicion_max_mult, retransmit_mult, push_pull_interval, join_timeout, seeds, health_max "
-                             "or piggyback_bytes_max)");
+                             "suspicion_max_mult, retransmit_mult, push_pull_interval, join_timeout, seeds, health_max, "
+                             "piggyback_bytes_max or reap_after)");
   if (auto s = read_duration(j, "probe_interval", p, m.probe_interval, ms(1)); !s) return s;
   if (auto s = read_duration(j, "probe_timeout", p, m.probe_timeout, ms(1)); !s) return s;
   if (auto s = read_duration(j, "push_pull_interval", p, m.push_pull_interval, ms(1)); !s) return s;
   if (auto s = read_duration(j, "join_timeout", p, m.join_timeout, ms(1)); !s) return s;
+  if (auto s = read_duration(j, "reap_after", p, m.reap_after, ms(1)); !s) return s;
   if (auto s = read_int(j, "indirect_probes", p, m.indirect_probes, 0, 16); !s) return s;
   if (auto s = read_int(j, "suspicion_mult", p, m.suspicion_mult, 1, 100); !s) return s;
   if (auto s = read_int(j, "suspicion_max_mult", p, m.suspicion_max_mult, 1, 100); !s) return s;
@@ -119,14 +120,40 @@ Status parse_node_config(const nlohmann::json& config, const std::string& pointe
       if (!it->is_string() || (*it != "swim" && *it != "heartbeat"))
         return Status::invalid(p + ": expected \"swim\" or \"heartbeat\", found " + (it->is_string() ? it->dump() : type_name(*it)));
       out.detector = *it == "swim" ? Detector::swim : Detector::heartbeat;
-    // The lead wires further services' blocks here (variables, partition guard, ...).
+    } else if (it.key() == "variables") {
+      if (auto s = vars::parse_variables_tuning(*it, p, out.variables.config); !s) return s;
     } else {
-      return Status::invalid(p + ": unknown key (expected detector, membership or heartbeat)");
+      return Status::invalid(p + ": unknown key (expected detector, membership, heartbeat or variables)");
     }
   }
   if (!has_detector) out.detector = has_heartbeat && !has_membership ? Detector::heartbeat : Detector::swim;
   if (out.detector == Detector::heartbeat && has_membership)
     return Status::invalid(pointer + "/membership: has no effect with \"detector\": \"heartbeat\" (remove one of them)");
+  return Status::ok();
+}
+
+Status parse_node_info(const nlohmann::json& doc, const std::string& pointer, swim::NodeInfo& out) {
+  if (!doc.is_object()) return Status::ok();
+  if (auto it = doc.find("capabilities"); it != doc.end()) {
+    const std::string p = pointer + "/capabilities";
+    if (!it->is_array()) return Status::invalid(p + ": expected an array of strings, found " + type_name(*it));
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const auto& e = (*it)[i];
+      if (!e.is_string() || e.get<std::string>().empty())
+        return Status::invalid(p + "/" + std::to_string(i) + ": expected a non-empty string, found " + type_name(e));
+      out.capabilities.push_back(e.get<std::string>());
+    }
+  }
+  if (auto it = doc.find("resources"); it != doc.end()) {
+    const std::string p = pointer + "/resources";
+    if (!it->is_object()) return Status::invalid(p + ": expected an object of numbers, found " + type_name(*it));
+    for (auto r = it->begin(); r != it->end(); ++r) {
+      if (!r->is_number() || r->get<double>() < 0)
+        return Status::invalid(p + "/" + r.key() + ": expected a non-negative number, found " +
+                               (r->is_number() ? r->dump() : type_name(*r)));
+      out.resources[r.key()] = r->get<double>();
+    }
+  }
   return Status::ok();
 }
 
@@ -155,6 +182,7 @@ void install_services(Node& node, const NodeSetup& setup, std::uint64_t incarnat
     if (auto it = setup.node_info.find(node.name()); it != setup.node_info.end()) info = it->second;
     node.add<Membership>(setup.membership, std::move(seeds), incarnation, std::move(info));
   }
+  vars::install_variables(node, setup.variables);
 }
 
 }  // namespace mabeam

@@ -17,6 +17,7 @@
 #include "engine/membership/membership.h"
 #include "engine/node.h"
 #include "engine/status.h"
+#include "engine/variables/setup.h"
 
 namespace mabeam {
 
@@ -32,19 +33,26 @@ struct NodeSetup {
   // Capabilities and resources of each node, gossiped with membership (the simulator
   // fills it from the scenario's node objects; a real node from its own configuration).
   std::map<std::string, swim::NodeInfo> node_info;
-  // Further services' configuration blocks are parsed in parse_node_config and added here
-  // (e.g. the variables service and the partition guard).
+  // The variables service and the partition guard: declarations come from the document's
+  // top-level `variables` (vars::parse_variables_config), tuning from `config.variables`
+  // (parse_node_config reads it too, so a config block is checked whole).
+  vars::VariablesSetup variables;
 };
 
 // Reads the `config` object (may be null) into `out`. Errors name the JSON pointer under
 // `pointer` (e.g. "/config/heartbeat/interval"), what was expected and what was found.
 Status parse_node_config(const nlohmann::json& config, const std::string& pointer, NodeSetup& out);
 
+// Reads a node's own `capabilities` (array of strings) and `resources` (object of numbers)
+// from `doc` (a real node's config file; both keys optional) into `out`.
+Status parse_node_info(const nlohmann::json& doc, const std::string& pointer, swim::NodeInfo& out);
+
 // Records one more boot in the node's storage and returns the boot count (1 at first start).
 // This count is the node's incarnation: it grows at every restart.
 Result<std::uint64_t> record_boot(Storage& storage);
 
-// Adds the configured services to a fresh node; the caller then calls node.start().
+// Adds the configured services to a fresh node (failure detector, then the partition guard
+// and the variables service when configured); the caller then calls node.start().
 void install_services(Node& node, const NodeSetup& setup, std::uint64_t incarnation);
 
 }  // namespace mabeam

@@ -117,13 +117,17 @@ CheckResult members_converged(const Check& c, const History& h) {
         if (want.empty()) continue;
         auto it = view.find(subject);
         const std::string have = it == view.end() ? "" : it->second;
-        const bool gone = have == "down" || have == "left";
-        if (want == "gone" && !(gone || (have.empty() && h.down(subject).size() == 1 && h.crashes(subject).empty()))) {
+        // Gone: held down or left, or not listed at all (never known, or forgotten after
+        // reap_after). Running: active, or suspect (a suspect is still a member; SWIM
+        // suspects live members now and then and they refute).
+        const bool gone = have == "down" || have == "left" || have.empty();
+        const bool member = have == "active" || have == "suspect";
+        if (want == "gone" && !gone) {
           r.detail = "at " + format_time(t) + " " + obs + " sees " + subject + " as " + (have.empty() ? "absent" : have) +
                      ", but " + subject + " is not running";
           return r;
         }
-        if (want == "active" && have != "active") {
+        if (want == "active" && !member) {
           r.detail = "at " + format_time(t) + " " + obs + " sees " + subject + " as " +
                      (have.empty() ? "absent" : have) + ", but " + subject + " is running";
           return r;

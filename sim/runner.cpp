@@ -34,7 +34,7 @@ void script_event(World& w, const ScenarioEvent& e) {
     case V::join: w.join(idx(e.node)); break;
     case V::leave: w.leave(idx(e.node)); break;
     case V::write:
-    case V::read: break;  // issued by the ClientDriver (variables hook below)
+    case V::read: break;  // issued by the ClientDriver (sim/workload.h)
   }
 }
 
@@ -56,24 +56,23 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   wo.scenario = sc.name;
   wo.trace = true;
   wo.trace_messages = sc.trace_messages;
-  // --- variables hook (issue 3): the partition guard and the variables service on every node
-  // (the guard only when something uses it, so other scenarios' traces do not change).
-  vars::VariablesSetup vsetup = sc.variables;
-  vsetup.cluster = names;
-  vsetup.guard = !vsetup.variables.empty() ||
-                 std::any_of(sc.expect.begin(), sc.expect.end(), [](const Check& c) { return c.check == "readonly_minority"; });
-  World w(names, sc.network, wo, [setup, vsetup](Node& node, std::uint64_t incarnation) {
-    install_services(node, setup, incarnation);
-    vars::install_variables(node, vsetup);
-  });
+  // Capabilities and resources from the scenario's node objects, gossiped by membership.
+  for (const auto& n : sc.nodes)
+    if (!n.capabilities.empty() || !n.resources.empty()) setup.node_info[n.name] = swim::NodeInfo{n.capabilities, n.resources, 0.0, 0};
+  // The partition guard and the variables service (the guard only when something uses it,
+  // so other scenarios' traces do not change).
+  setup.variables = sc.variables;
+  setup.variables.cluster = names;
+  setup.variables.guard =
+      std::any_of(sc.expect.begin(), sc.expect.end(), [](const Check& c) { return c.check == "readonly_minority"; });
+  World w(names, sc.network, wo, [setup](Node& node, std::uint64_t incarnation) { install_services(node, setup, incarnation); });
   ClientDriver clients(w, sc, r.seed);
-  // --- end of variables hook
   for (const auto& l : sc.links) w.link(l.from, l.to, l.latency, l.loss, l.duplicate, l.reorder, false);
 
   for (std::uint32_t i = 0; i < sc.nodes.size(); ++i)
     if (!sc.nodes[i].starts_by_join) w.scheduler().at(sc.nodes[i].start, [&w, i] { w.start(i); });
   for (const auto& e : sc.events) w.scheduler().at(e.at, [&w, &e] { script_event(w, e); });
-  clients.schedule();  // variables hook: write/read events and the workload
+  clients.schedule();  // write/read events and the workload
 
   const TimeUs end = options.until ? std::min(*options.until, sc.duration) : sc.duration;
   w.run_until(end);
@@ -89,7 +88,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   r.metrics["messages_dropped_node_down"] = static_cast<double>(c.dropped_node_down);
   r.metrics["messages_dropped_decode"] = static_cast<double>(c.dropped_decode);
   r.metrics["messages_duplicated"] = static_cast<double>(c.duplicated);
-  if (!sc.workload.empty() || clients.issued() > 0) {  // variables hook
+  if (!sc.workload.empty() || clients.issued() > 0) {
     r.metrics["client_ops_issued"] = static_cast<double>(clients.issued());
     r.metrics["client_ops_unreachable"] = static_cast<double>(clients.unreachable());
     r.metrics["client_ops_skipped_busy_session"] = static_cast<double>(clients.skipped_busy());

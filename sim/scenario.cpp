@@ -261,10 +261,7 @@ class Loader {
     if (const json* j = optional(root, "network")) load_network(*j);
     for (const auto& n : s_.nodes) s_.setup.peers.push_back(n.name);
     const json* config = optional(root, "config");
-    // config.variables belongs to the variables service's parser; the rest to node_setup's.
-    json node_config = config ? *config : json();
-    if (node_config.is_object()) node_config.erase("variables");
-    if (auto st = parse_node_config(node_config, "/config", s_.setup); !st) throw LoadError{st};
+    if (auto st = parse_node_config(config ? *config : json(), "/config", s_.setup); !st) throw LoadError{st};
     if (const json* j = optional(root, "trace")) {
       require_object(*j, "/trace");
       check_keys(*j, "/trace", {"messages"});

@@ -13,9 +13,6 @@ namespace {
 
 bool is_live(MemberState s) { return s == MemberState::active || s == MemberState::suspect; }
 
-// The view the checks read: a suspect is still a member, so it shows as active.
-MemberState coarse(MemberState s) { return s == MemberState::suspect ? MemberState::active : s; }
-
 GossipState gossip_state(MemberState s) {
   switch (s) {
     case MemberState::joining:
@@ -27,7 +24,6 @@ GossipState gossip_state(MemberState s) {
   }
   return GossipState::dead;
 }
-
 
 }  // namespace
 
@@ -253,6 +249,9 @@ void Membership::on_gossip(const std::string& from, swim::Gossip&& m) {
 
 void Membership::push_pull_tick() {
   if (stopped_) return;
+  // The rate limit of push-pulls to strangers only needs recent entries.
+  for (auto it = pushed_to_unknown_.begin(); it != pushed_to_unknown_.end();)
+    it = ctx_.now() - it->second >= 5 * config_.probe_interval ? pushed_to_unknown_.erase(it) : std::next(it);
   if (joined_) {
     const auto live = names_in({MemberState::active, MemberState::suspect});
     const auto dead = names_in({MemberState::down});
@@ -264,7 +263,16 @@ void Membership::push_pull_tick() {
       node_.metrics().inc("membership_push_pulls_total");
     }
   }
-  ctx_.after(config_.push_pull_interval, [this] { push_pull_tick(); });
+  ctx_.after(push_pull_interval(), [this] { push_pull_tick(); });
+}
+
+DurationUs Membership::push_pull_interval() const {
+  // memberlist's pushPullScale: one more interval per doubling of the cluster above 32.
+  constexpr double threshold = 32;
+  const auto n = static_cast<double>(cluster_size());
+  if (n <= threshold) return config_.push_pull_interval;
+  const auto mult = static_cast<DurationUs>(std::ceil(std::log2(n) - std::log2(threshold))) + 1;
+  return config_.push_pull_interval * mult;
 }
 
 void Membership::heard_from(const std::string& from) {
@@ -342,10 +350,8 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
         apply_suspect(s);
         return;
       }
-      if (it == members_.end()) {
-        it = members_.emplace(u.node, Member{}).first;
-        it->second.last_heard = ctx_.now();
-      } else {
+      if (it == members_.end()) return;  // not known here (or already forgotten): ignored
+      {
         Member& m = it->second;
         if (u.incarnation < m.incarnation) return;
         if (m.state == MemberState::down || m.state == MemberState::left) {
@@ -361,12 +367,8 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
       return;
     }
     case GossipState::left: {
-      if (it == members_.end()) {
-        it = members_.emplace(u.node, Member{}).first;
-        it->second.last_heard = ctx_.now();
-      } else if (u.incarnation < it->second.incarnation || it->second.state == MemberState::left) {
-        return;
-      }
+      // Not known here (or already forgotten), old news, or already known: ignored.
+      if (it == members_.end() || u.incarnation < it->second.incarnation || it->second.state == MemberState::left) return;
       Member& m = it->second;
       m.incarnation = u.incarnation;
       clear_suspicion(u.node);
@@ -379,11 +381,7 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
 
 void Membership::apply_suspect(const Update& u) {
   auto it = members_.find(u.node);
-  if (it == members_.end()) {
-    it = members_.emplace(u.node, Member{}).first;
-    it->second.incarnation = u.incarnation;
-    it->second.last_heard = ctx_.now();
-  }
+  if (it == members_.end()) return;  // a suspicion of a node not known here: it may be gone
   Member& m = it->second;
   if (u.incarnation < m.incarnation || m.state == MemberState::down || m.state == MemberState::left) return;
   if (m.state == MemberState::suspect) {
@@ -395,7 +393,7 @@ void Membership::apply_suspect(const Update& u) {
   }
   m.incarnation = u.incarnation;
   start_suspicion(u.node, m, u.from);
-  set_state(u.node, m, MemberState::suspect);
+  set_state(u.node, m, MemberState::suspect, u.from);
   queue_.enqueue(Update{u.node, u.incarnation, GossipState::suspect, u.from, {}});
 }
 
@@ -420,8 +418,6 @@ void Membership::start_suspicion(const std::string& node, Member& m, const std::
   s.accusers.insert(accuser);
   auto& slot = suspicions_[node] = std::move(s);
   schedule_suspicion(node, slot);
-  if (ctx_.tracing())
-    ctx_.emit(TraceEvent("suspect").with("subject", node).with("incarnation", m.incarnation).with("accuser", accuser));
 }
 
 void Membership::confirm_suspicion(const std::string& node, const std::string& accuser) {
@@ -469,18 +465,31 @@ void Membership::clear_suspicion(const std::string& node) {
   suspicions_.erase(it);
 }
 
-void Membership::set_state(const std::string& node, Member& m, MemberState to) {
+void Membership::set_state(const std::string& node, Member& m, MemberState to, const std::string& accuser) {
   const MemberState from = m.state;
   if (from == to) return;
   m.state = to;
+  m.since = ctx_.now();
   live_ = live_ + (is_live(to) ? 1 : 0) - (is_live(from) ? 1 : 0);
   node_.metrics().inc(std::string("membership_marked_") + to_string(to) + "_total");
-  if (coarse(from) != coarse(to)) trace_member(node, coarse(to), m.incarnation);
-  if (from == MemberState::suspect && to == MemberState::active && ctx_.tracing())
-    ctx_.emit(TraceEvent("suspect_cleared").with("subject", node).with("incarnation", m.incarnation));
+  trace_member(node, to, m.incarnation, accuser);
+  if (to == MemberState::down || to == MemberState::left) {
+    const TimeUs since = m.since;
+    ctx_.after(config_.reap_after, [this, node, since] { reap(node, since); });
+  }
   // Listeners may subscribe or unsubscribe while being told: iterate over a copy.
   const auto listeners = listeners_;
   for (const auto& [handle, fn] : listeners) fn(node, from, to);
+}
+
+void Membership::reap(const std::string& node, TimeUs since) {
+  auto it = members_.find(node);
+  if (it == members_.end() || it->second.since != since) return;  // it has moved on since
+  if (it->second.state != MemberState::down && it->second.state != MemberState::left) return;
+  members_.erase(it);
+  pushed_to_unknown_.erase(node);
+  node_.metrics().inc("membership_reaped_total");
+  if (ctx_.tracing()) ctx_.emit(TraceEvent("reap").with("subject", node));
 }
 
 // ---- helpers ---------------------------------------------------------------------------
@@ -490,12 +499,14 @@ void Membership::change_health(int delta) {
   node_.metrics().set("membership_health_score", health_);
 }
 
-void Membership::trace_member(const std::string& subject, MemberState s, std::uint64_t incarnation) {
+void Membership::trace_member(const std::string& subject, MemberState s, std::uint64_t incarnation,
+                              const std::string& accuser) {
   if (!ctx_.tracing()) return;
   TraceEvent e("member");
   e.with("subject", subject);
   e.with("state", std::string(to_string(s)));
   e.with("incarnation", incarnation);
+  if (!accuser.empty()) e.with("accuser", accuser);
   ctx_.emit(e);
 }
 

@@ -32,11 +32,19 @@
 //   who gossip it on. A restarted node comes back with a higher incarnation (its boot
 //   count, or one more than what the cluster last knew of it, through refutation).
 //
-// Trace: `member` events (observer = this node, subject, state, incarnation) on each change
-// of the coarse view that the checks read: joining, active, down, leaving, left; a
-// suspicion is not a change of that view (a suspect is still a member in SWIM) and is
-// traced as its own `suspect` event (subject, incarnation, accuser) and `suspect_cleared`.
-// Also `join_failed` (seeds, attempts) and `refute` (incarnation).
+// - Push-pull scaling. Above 32 members the push-pull interval grows with log2 of the
+//   cluster size (memberlist's rule), so full-state exchanges cost O(n log n) bytes per
+//   interval cluster-wide rather than O(n^2).
+// - Reaping. A member held down or left for reap_after (24 h by default, Serf's reconnect
+//   and tombstone timeouts) is forgotten, so churn does not grow the member list forever.
+//   News of the death or departure of a node this node does not know is ignored (as
+//   memberlist does): a forgotten member is not brought back by a peer that still holds it
+//   down, and a newcomer does not learn the cluster's graveyard.
+//
+// Trace: `member` events (observer = this node, subject, state, incarnation) on each state
+// change: joining, active, suspect (with the `accuser`), down, leaving, left. A suspect that
+// refutes goes back to active. Also `join_failed` (seeds, attempts), `refute` (incarnation)
+// and `reap` (subject: forgotten).
 //
 // Determinism: members live in ordered maps; every random choice uses ctx.rng().
 #pragma once
@@ -63,6 +71,7 @@ struct MembershipConfig {
   int retransmit_mult = 4;
   DurationUs push_pull_interval = sec(30);
   DurationUs join_timeout = sec(5);
+  DurationUs reap_after = sec(24 * 3600);  // forget members down or left this long
   bool seeds_set = false;           // `seeds` given explicitly (else the host's default)
   std::vector<std::string> seeds;   // node names
   int health_max = 8;               // Lifeguard's awareness multiplier cap
@@ -92,6 +101,8 @@ class Membership : public Service, public MembershipView {
   std::size_t queued_updates() const { return queue_.size(); }
   int queued_transmits(const std::string& node) const { return queue_.transmits(node); }
   int retransmit_limit() const;
+  // The push-pull interval for the current cluster size (scaled above 32 members).
+  DurationUs push_pull_interval() const;
   // The suspicion timeout now in force for a suspected member; 0 if it is not suspected.
   DurationUs suspicion_timeout(const std::string& node) const;
 
@@ -106,6 +117,7 @@ class Membership : public Service, public MembershipView {
     MemberState state = MemberState::joining;
     std::uint64_t incarnation = 0;
     TimeUs last_heard = 0;
+    TimeUs since = 0;  // when the member entered its state
     swim::NodeInfo info;
   };
   struct Suspicion {
@@ -152,7 +164,8 @@ class Membership : public Service, public MembershipView {
   void schedule_suspicion(const std::string& node, Suspicion& s);
   void on_suspicion_timeout(const std::string& node, std::uint64_t incarnation);
   void clear_suspicion(const std::string& node);
-  void set_state(const std::string& node, Member& m, MemberState to);
+  void set_state(const std::string& node, Member& m, MemberState to, const std::string& accuser = "");
+  void reap(const std::string& node, TimeUs since);
   void finish_join();
 
   // Helpers.
@@ -165,7 +178,8 @@ class Membership : public Service, public MembershipView {
   std::size_t cluster_size() const;  // members not down or left, self included
   DurationUs scaled(DurationUs d) const { return d * (health_ + 1); }
   void change_health(int delta);
-  void trace_member(const std::string& subject, MemberState s, std::uint64_t incarnation);
+  void trace_member(const std::string& subject, MemberState s, std::uint64_t incarnation,
+                    const std::string& accuser = "");
 
   MembershipConfig config_;
   std::vector<std::string> seeds_;

@@ -4,8 +4,9 @@
 namespace mabeam::vars {
 
 PartitionGuard::PartitionGuard(Node& node, std::vector<std::string> cluster) : Service(node) {
-  cluster_.insert(cluster.begin(), cluster.end());
-  cluster_.insert(ctx_.self());
+  configured_.insert(cluster.begin(), cluster.end());
+  configured_.insert(ctx_.self());
+  cluster_ = configured_;
 }
 
 void PartitionGuard::start() {
@@ -22,12 +23,23 @@ void PartitionGuard::stop() {
 void PartitionGuard::evaluate() {
   std::size_t reachable = 1;  // self
   if (view_) {
+    // Recounted from the view each time, so a member that membership forgot (reaped) stops
+    // counting; a configured node that left stays out even once forgotten.
+    std::set<std::string> cluster;
+    for (const auto& name : configured_)
+      if (!left_.count(name)) cluster.insert(name);
     for (const auto& m : view_->members()) {
       if (m.name == ctx_.self()) continue;
-      if (m.state == MemberState::left) cluster_.erase(m.name);
-      else cluster_.insert(m.name);
+      if (m.state == MemberState::left) {
+        cluster.erase(m.name);
+        if (configured_.count(m.name)) left_.insert(m.name);
+        continue;
+      }
+      cluster.insert(m.name);
+      if (configured_.count(m.name)) left_.erase(m.name);
       if (m.state == MemberState::active) ++reachable;
     }
+    cluster_ = std::move(cluster);
   }
   reachable_ = reachable;
   const bool readonly = reachable * 2 <= cluster_.size();

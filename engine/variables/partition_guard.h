@@ -4,8 +4,9 @@
 //
 // The cluster a majority is counted against is the last agreed membership: the configured
 // cluster (every node the host lists: the scenario's nodes, a real node's peers), plus every
-// node the membership service has since reported, minus nodes that left gracefully (a leave
-// shrinks the cluster; a crash does not). Reachable = this node + members in state `active`
+// node the membership service reports, minus nodes that left gracefully (a leave shrinks
+// the cluster; a crash does not, until membership forgets the dead member after its
+// reap_after). Reachable = this node + members in state `active`
 // (suspect, down and joining nodes do not count). With reachable * 2 > cluster the mode is
 // `normal`, else `readonly`. A node starts `readonly` until its detector hears from enough
 // peers. Every change is traced: {"ev":"mode","mode":"readonly"|"normal","reachable":3,"cluster":5}.
@@ -44,6 +45,8 @@ class PartitionGuard : public Service {
  private:
   MembershipView* view_ = nullptr;
   int handle_ = 0;
+  std::set<std::string> configured_;  // the host's list, self included
+  std::set<std::string> left_;        // configured nodes that left gracefully
   std::set<std::string> cluster_;
   std::size_t reachable_ = 1;
   bool readonly_ = true;

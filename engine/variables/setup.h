@@ -17,7 +17,7 @@ struct VariablesSetup {
   std::vector<VariableSpec> variables;
   VariablesConfig config;
   std::vector<std::string> cluster;  // the configured cluster the partition guard counts against
-  bool guard = true;                 // install the partition guard
+  bool guard = false;                // install the partition guard (also without variables)
 };
 
 // Reads `variables` (an array of declarations) and `config`/`variables` (an object of
@@ -31,7 +31,8 @@ Status parse_variables_config(const nlohmann::json& config_root, const std::stri
 Status parse_variables_tuning(const nlohmann::json& tuning, const std::string& pointer, VariablesConfig& out);
 
 // Adds the partition guard and the variables service to a node (after its membership
-// service). A no-op when no variable is declared and the guard is off.
+// service). Declared variables always come with the guard (they need its mode); without
+// variables the guard is installed only when `guard` is set. A no-op otherwise.
 void install_variables(Node& node, const VariablesSetup& setup);
 
 }  // namespace mabeam::vars

@@ -166,7 +166,7 @@ TEST_CASE("membership: an unanswered probe makes the target suspect, and the sus
   f.next_ping();  // never answered
   f.ctx.advance_to(f.ctx.now() + ms(150));
   REQUIRE(f.m->state_of("n2") == MemberState::suspect);
-  CHECK(f.traced("n2") == "active");  // the coarse view: a suspect is still a member
+  CHECK(f.traced("n2") == "suspect");
   const DurationUs timeout = f.m->suspicion_timeout("n2");
   // Two members: no confirmations expected, so the minimum applies: 4 * max(1, log10(3)) * 100ms.
   CHECK(timeout == ms(400));
@@ -526,4 +526,89 @@ TEST_CASE("membership: an ack carries its sender's incarnation, so a prober that
   REQUIRE(to == "n2");
   f.deliver("n2", encode_message(Ack{ping.seq, {Update{"n2", 2, GossipState::alive, "", {}}}}));
   CHECK(f.m->state_of("n2") == MemberState::active);
+}
+
+TEST_CASE("membership: a suspicion is traced as member state suspect with its accuser, a refutation as active", "[membership]") {
+  Fixture f;
+  f.learn({"n2", "n3"});
+  f.deliver("n3", encode_message(Gossip{{Update{"n2", 1, GossipState::suspect, "n3", {}}}}));
+  CHECK(f.traced("n2") == "suspect");
+  std::string accuser;
+  for (const auto& e : f.ctx.emitted)
+    if (e.ev.ev == "member" && field(e.ev, "subject") == "n2" && field(e.ev, "state") == "suspect") accuser = field(e.ev, "accuser");
+  CHECK(accuser == "n3");
+  f.deliver("n2", encode_message(Gossip{{Update{"n2", 2, GossipState::alive, "", {}}}}));
+  CHECK(f.traced("n2") == "active");
+}
+
+TEST_CASE("membership: a member down or left for reap_after is forgotten, and news of unknown deaths is ignored", "[membership]") {
+  MembershipConfig c = fast_config();
+  c.reap_after = sec(10);
+  Fixture f({}, c);
+  f.learn({"n2", "n3", "n4"});
+  f.deliver("n3", encode_message(Gossip{{Update{"n2", 1, GossipState::dead, "n3", {}}}}));
+  f.deliver("n4", encode_message(Gossip{{Update{"n4", 1, GossipState::left, "", {}}}}));
+  REQUIRE(f.m->state_of("n2") == MemberState::down);
+  REQUIRE(f.m->state_of("n4") == MemberState::left);
+  const TimeUs marked = f.ctx.now();
+  // Keep n3 answering so it stays a member meanwhile.
+  while (f.ctx.now() < marked + sec(10) - ms(200)) {
+    auto [to, ping] = f.next_ping();
+    f.deliver(to, encode_message(Ack{ping.seq, {}}));
+  }
+  CHECK(f.m->members().size() == 4);  // still held down and left
+  f.ctx.advance_to(marked + sec(10));
+  auto names = f.m->members();
+  REQUIRE(names.size() == 2);
+  CHECK(names[0].name == "n1");
+  CHECK(names[1].name == "n3");
+  bool traced = false;
+  for (const auto& e : f.ctx.emitted) traced |= e.ev.ev == "reap" && field(e.ev, "subject") == "n2";
+  CHECK(traced);
+  // A peer that still holds n2 down does not bring it back, neither by gossip nor push-pull;
+  // nor do suspicions or departures of nodes never known.
+  f.deliver("n3", encode_message(Gossip{{Update{"n2", 1, GossipState::dead, "n3", {}}}}));
+  f.deliver("n3", encode_message(PushPull{true, {Update{"n3", 1, GossipState::alive, "", {}},
+                                                 Update{"n2", 1, GossipState::dead, "n3", {}},
+                                                 Update{"n4", 1, GossipState::left, "", {}}}}));
+  f.deliver("n3", encode_message(Gossip{{Update{"n8", 1, GossipState::suspect, "n3", {}}}}));
+  CHECK(f.m->members().size() == 2);
+  // A forgotten node that comes back alive is a member again.
+  f.deliver("n2", encode_message(Gossip{{Update{"n2", 2, GossipState::alive, "", {}}}}));
+  CHECK(f.m->state_of("n2") == MemberState::active);
+  CHECK(f.m->members().size() == 3);
+}
+
+TEST_CASE("membership: a member that moved on before reap_after is not forgotten", "[membership]") {
+  MembershipConfig c = fast_config();
+  c.reap_after = sec(2);
+  Fixture f({}, c);
+  f.learn({"n2", "n3"});
+  f.deliver("n3", encode_message(Gossip{{Update{"n2", 1, GossipState::dead, "n3", {}}}}));
+  f.deliver("n2", encode_message(Gossip{{Update{"n2", 2, GossipState::alive, "", {}}}}));  // back at once
+  for (int i = 0; i < 30; ++i) {
+    auto [to, ping] = f.next_ping();
+    f.deliver(to, encode_message(Ack{ping.seq, {}}));
+  }
+  CHECK(f.ctx.now() > sec(2));
+  CHECK(f.m->state_of("n2") == MemberState::active);
+  CHECK(f.m->members().size() == 3);
+}
+
+TEST_CASE("membership: the push-pull interval grows by one interval per doubling above 32 members", "[membership]") {
+  auto interval_with = [](int others) {
+    MembershipConfig c = fast_config();
+    c.push_pull_interval = sec(10);
+    Fixture f({}, c);
+    std::vector<std::string> names;
+    for (int i = 0; i < others; ++i) names.push_back("m" + std::to_string(i));
+    f.learn(names);
+    return f.m->push_pull_interval();
+  };
+  CHECK(interval_with(9) == sec(10));    // 10 members
+  CHECK(interval_with(31) == sec(10));   // 32
+  CHECK(interval_with(32) == sec(20));   // 33: ceil(log2(33) - 5) + 1 = 2
+  CHECK(interval_with(63) == sec(20));   // 64
+  CHECK(interval_with(64) == sec(30));   // 65
+  CHECK(interval_with(511) == sec(50));  // 512: 4 + 1
 }

@@ -147,7 +147,7 @@ TEST_CASE("network: latency distributions stay within their bounds", "[world]") 
   }
 }
 
-TEST_CASE("network: without reordering a link delivers in order; loss and duplication happen at their rates", "[world]") {
+TEST_CASE("network: without reordering a link delivers in order, and loss and duplication happen at their rates", "[world]") {
   sim::LinkParams lp;
   lp.latency.dist = sim::Latency::Dist::uniform;
   lp.latency.min = ms(1);
