@@ -59,12 +59,13 @@ int cmd_node(int argc, char** argv) {
   app.add_option("--name", name.flag_value, "node name (A-Z a-z 0-9 . _ -, at most 64) [MABEAM_NAME]");
   app.add_option("--listen", listen.flag_value, "HOST:PORT to accept peers on; port 0 picks one [MABEAM_LISTEN]");
   app.add_option("--seeds", seeds.flag_value,
-                 "comma-separated HOST:PORT of nodes, or NAME@HOST:PORT of a port mapper that knows NAME [MABEAM_SEEDS]");
+                 "comma-separated HOST:PORT of nodes, or NAME@HOST:PORT: node NAME, found through the port mapper at "
+                 "HOST:PORT; membership joins through them (none: this node forms the cluster) [MABEAM_SEEDS]");
   app.add_option("--cookie-file", cookie_file.flag_value, "file holding the shared cookie; mode 600 [MABEAM_COOKIE_FILE]");
   app.add_option("--http", http.flag_value, "HOST:PORT for /health, /ready, /metrics, /status [MABEAM_HTTP]");
   app.add_option("--data-dir", data_dir.flag_value, "directory for durable state (boot count, logs) [MABEAM_DATA_DIR]");
   app.add_option("--trace", trace.flag_value, "write a JSON Lines trace here [MABEAM_TRACE]");
-  app.add_option("--config", config.flag_value, "JSON config file: the same keys, plus a `config` block for services [MABEAM_CONFIG]");
+  app.add_option("--config", config.flag_value, "JSON config file: the same keys, plus a `config` block for services, `variables` (declarations, as in a scenario), `capabilities` and `resources` [MABEAM_CONFIG]");
   app.add_option("--seed", seed.flag_value, "seed of the node's random source (default: from name, pid and time) [MABEAM_SEED]");
   app.add_flag("--trace-messages", trace_messages, "also trace msg_send and msg_recv");
   app.add_option("--portmap-interval", portmap_interval.flag_value, "port mapper renewal and listing period (default 1s)");
@@ -101,7 +102,8 @@ int cmd_node(int argc, char** argv) {
     }
     if (!file.is_object()) return fail("config file " + config_path + ": expected an object, found " + json_type(file));
     for (auto it = file.begin(); it != file.end(); ++it) {
-      bool known = it.key() == "config" || it.key() == "trace_messages";
+      bool known = it.key() == "config" || it.key() == "trace_messages" || it.key() == "variables" ||
+                   it.key() == "capabilities" || it.key() == "resources";
       for (Setting* s : all) known = known || (it.key() == s->key && it.key() != "config");
       if (!known) return fail("config file " + config_path + ": /" + it.key() + ": unknown key");
     }
@@ -196,9 +198,16 @@ int cmd_node(int argc, char** argv) {
       return fail("--frame-bytes-max: expected 64..2147483648, found \"" + *v_fb + "\"");
     }
   }
-  if (file.contains("config")) {
-    if (auto s = parse_node_config(file["config"], "/config", cfg.setup); !s) return fail("config file " + config_path + ": " + s.message());
-  }
+  // Without a `config` block the defaults apply (SWIM membership), as in a scenario.
+  if (auto s = parse_node_config(file.value("config", nlohmann::json()), "/config", cfg.setup); !s)
+    return fail("config file " + config_path + ": " + s.message());
+  // Declared variables (the same `variables` array as a scenario's) and this node's own
+  // capabilities and resources, gossiped with membership.
+  if (auto s = vars::parse_variables_config(file, "", cfg.setup.variables); !s)
+    return fail("config file " + config_path + ": " + s.message());
+  swim::NodeInfo info;
+  if (auto s = parse_node_info(file, "", info); !s) return fail("config file " + config_path + ": " + s.message());
+  cfg.setup.node_info[*v_name] = std::move(info);
   // Idle connections are closed well after the failure detector would have said `down`
   // (SWIM: a probe interval is at most a few seconds even with a poor local health score).
   const DurationUs detect_after = cfg.setup.detector == Detector::heartbeat

@@ -61,7 +61,12 @@ Status fsync_dir(const std::string& dir) {
 
 Result<std::unique_ptr<FileStorage>> FileStorage::open(const std::string& dir) {
   if (dir.empty()) return Status::invalid("data dir: empty path");
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Status::io_error(errno_text("mkdir " + dir));
+  // Like `mkdir -p`: missing parents are created too (mode 0700 for what is created here).
+  for (std::size_t at = dir.find('/', 1);; at = dir.find('/', at + 1)) {
+    const std::string part = dir.substr(0, at);
+    if (!part.empty() && ::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return Status::io_error(errno_text("mkdir " + part));
+    if (at == std::string::npos) break;
+  }
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Status::io_error("data dir " + dir + ": not a directory");
   return std::unique_ptr<FileStorage>(new FileStorage(dir));

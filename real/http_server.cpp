@@ -3,10 +3,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
 #include <set>
+
+#include "real/accept_backoff.h"
 
 namespace mabeam::real {
 
@@ -40,20 +43,29 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       auto res = std::make_shared<http::response<http::string_body>>();
       res->version(req.version());
       res->set(http::field::server, "mabeam");
-      if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      const auto method = req.method();
+      res->keep_alive(req.keep_alive());
+      if (method != http::verb::get && method != http::verb::head && method != http::verb::put &&
+          method != http::verb::post) {
         res->result(http::status::method_not_allowed);
-        res->set(http::field::allow, "GET, HEAD");
+        res->set(http::field::allow, "GET, HEAD, PUT, POST");
         res->set(http::field::content_type, "text/plain; charset=utf-8");
         res->body() = "method not allowed\n";
-      } else {
-        HttpResponse r = server.handler(std::string(req.target()));
-        res->result(static_cast<unsigned>(r.status));
-        res->set(http::field::content_type, r.content_type);
-        res->body() = std::move(r.body);
+        return write(res, false);
       }
-      res->keep_alive(req.keep_alive());
+      HttpRequest r{std::string(req.method_string()), std::string(req.target()), req.body()};
+      if (method == http::verb::head) r.method = "GET";
+      server.handler(r, [self = shared_from_this(), res, head = method == http::verb::head](HttpResponse out) {
+        if (self->done) return;
+        res->result(static_cast<unsigned>(out.status));
+        res->set(http::field::content_type, out.content_type);
+        res->body() = std::move(out.body);
+        self->write(res, head);
+      });
+    }
+    void write(const std::shared_ptr<http::response<http::string_body>>& res, bool head) {
       res->prepare_payload();
-      if (req.method() == http::verb::head) res->body().clear();
+      if (head) res->body().clear();
       http::async_write(stream, *res, [self = shared_from_this(), res](const error_code& ec, std::size_t) {
         if (ec || !res->keep_alive()) return self->finish();
         self->read();
@@ -81,17 +93,25 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void accept() {
     acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || self->closed) return;
-      if (!ec) {
-        if (self->sessions.size() >= kConnectionsMax) {
-          error_code ignored;
-          s.close(ignored);
-        } else {
-          auto session = std::make_shared<Session>(*self, std::move(s));
-          self->sessions.insert(session);
-          session->read();
-        }
+      if (ec) return self->retry_accept_later(ec);
+      self->accept_backoff.succeeded();
+      if (self->sessions.size() >= kConnectionsMax) {
+        error_code ignored;
+        s.close(ignored);
+      } else {
+        auto session = std::make_shared<Session>(*self, std::move(s));
+        self->sessions.insert(session);
+        session->read();
       }
       self->accept();
+    });
+  }
+
+  // Out of descriptors or similar: the connection waits in the backlog; try again later.
+  void retry_accept_later(const error_code& ec) {
+    accept_retry.expires_after(std::chrono::microseconds(accept_backoff.failed(ec.message())));
+    accept_retry.async_wait([self = shared_from_this()](const error_code& e) {
+      if (!e && !self->closed) self->accept();
     });
   }
 
@@ -99,6 +119,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HostPort listen_at;
   HttpHandler handler;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_retry{io};
+  AcceptBackoff accept_backoff{"mabeam http " + listen_at.str()};
   std::set<std::shared_ptr<Session>> sessions;
   bool closed = false;
 };
@@ -124,6 +146,7 @@ Status HttpServer::listen() {
   if (!ec) s.acceptor.bind(ep, ec);
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::io_error("http " + s.listen_at.str() + ": " + ec.message());
+  s.accept_backoff.set_who("mabeam http " + s.listen_at.host + ":" + std::to_string(s.acceptor.local_endpoint().port()));
   s.accept();
   return Status::ok();
 }
@@ -140,6 +163,7 @@ void HttpServer::close() {
   s.closed = true;
   error_code ec;
   s.acceptor.close(ec);
+  s.accept_retry.cancel();
   for (auto& session : std::vector<std::shared_ptr<Impl::Session>>(s.sessions.begin(), s.sessions.end())) session->finish();
 }
 

@@ -1,7 +1,9 @@
 // A small HTTP/1.1 server (Boost.Beast) for a node's endpoints: GET /health, /ready,
-// /metrics, /status. The handler runs on the node's thread, so it reads node state without
-// locks. Requests are bounded (8 KiB), each connection has a deadline, and the number of
-// connections is limited; anything else than GET/HEAD is answered 405.
+// /metrics, /status, and GET/PUT/POST /variables/NAME. The handler runs on the node's
+// thread, so it reads node state without locks, and answers through `reply`, now or later
+// (a write waits for the variables service). Requests are bounded (8 KiB), reading a
+// request has a deadline, the number of connections is limited, and methods other than
+// GET, HEAD, PUT and POST are answered 405.
 #pragma once
 #include <functional>
 #include <memory>
@@ -21,7 +23,14 @@ struct HttpResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
 };
-using HttpHandler = std::function<HttpResponse(const std::string& target)>;
+struct HttpRequest {
+  std::string method;  // GET, HEAD, PUT, POST
+  std::string target;  // path and query
+  std::string body;
+};
+using HttpResponder = std::function<void(HttpResponse)>;
+// Must call `reply` exactly once (a reply after the server closed is dropped).
+using HttpHandler = std::function<void(const HttpRequest& request, HttpResponder reply)>;
 
 class HttpServer {
  public:

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <set>
 
+#include "real/accept_backoff.h"
 #include "real/asio_context.h"
 
 namespace mabeam::real {
@@ -111,22 +112,31 @@ struct Server {
   void accept() {
     acceptor.async_accept([this](const error_code& ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        if (sessions.size() >= cfg.connections_max) {
-          error_code ignored;
-          s.close(ignored);
-        } else {
-          auto session = std::make_shared<Session>(*this, std::move(s));
-          sessions.insert(session);
-          session->start();
-        }
+      if (ec) return retry_accept_later(ec);
+      accept_backoff.succeeded();
+      if (sessions.size() >= cfg.connections_max) {
+        error_code ignored;
+        s.close(ignored);
+      } else {
+        auto session = std::make_shared<Session>(*this, std::move(s));
+        sessions.insert(session);
+        session->start();
       }
       accept();
+    });
+  }
+  // Out of descriptors or similar: the connection waits in the backlog; try again later.
+  void retry_accept_later(const error_code& ec) {
+    accept_retry.expires_after(std::chrono::microseconds(accept_backoff.failed(ec.message())));
+    accept_retry.async_wait([this](const error_code& e) {
+      if (!e && acceptor.is_open()) accept();
     });
   }
   asio::io_context& io;
   PortmapConfig cfg;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_retry{io};
+  AcceptBackoff accept_backoff{"mabeam portmap: accept on " + cfg.listen.str()};
   PortmapTable table;
   std::set<std::shared_ptr<Session>> sessions;
 };
@@ -203,8 +213,10 @@ int run_portmap(const PortmapConfig& config) {
     std::fprintf(stderr, "mabeam portmap: cannot listen on %s: %s\n", config.listen.str().c_str(), ec.message().c_str());
     return 1;
   }
-  std::printf("listening on %s:%u\n", config.listen.host.c_str(), unsigned{server.acceptor.local_endpoint().port()});
+  const auto port = server.acceptor.local_endpoint().port();
+  std::printf("listening on %s:%u\n", config.listen.host.c_str(), unsigned{port});
   std::fflush(stdout);
+  server.accept_backoff.set_who("mabeam portmap: accept on " + config.listen.host + ":" + std::to_string(port));
   server.accept();
   // Expired entries are dropped on every request too; the sweep keeps memory bounded when idle.
   asio::steady_timer sweep(io);
@@ -221,6 +233,7 @@ int run_portmap(const PortmapConfig& config) {
   signals.async_wait([&](const error_code&, int) {
     error_code ignored;
     server.acceptor.close(ignored);
+    server.accept_retry.cancel();
     sweep.cancel();
     for (auto& s : std::vector<std::shared_ptr<Session>>(server.sessions.begin(), server.sessions.end())) s->finish();
     io.stop();

@@ -22,10 +22,56 @@
 #include "real/file_storage.h"
 #include "real/http_server.h"
 #include "real/portmap.h"
+#include "real/variables_http.h"
 
 namespace mabeam::real {
 
 namespace asio = boost::asio;
+
+// ---- seeds ----
+// SWIM membership joins through seed *names*, as in the simulator (join attempts with
+// backoff, `join_failed` after join_timeout). A `name@mapper-host:port` seed gives the name.
+// A `host:port` seed's name is learned only at its handshake: until then membership holds it
+// under its address (node names cannot contain ':'), which keeps the node from forming a
+// cluster on its own; once the handshake names the node behind it, Membership::add_peer
+// joins through that name. Messages to such an address-named seed go nowhere.
+namespace {
+
+class SeedAddressSink final : public MessageSink {
+ public:
+  explicit SeedAddressSink(MessageSink& next) : next_(next) {}
+  void send(const std::string& to, const MessageType& type, Bytes message) override {
+    if (to.find(':') != std::string::npos) return;  // a seed not named yet: its handshake will join
+    next_.send(to, type, std::move(message));
+  }
+
+ private:
+  MessageSink& next_;
+};
+
+// Whether a host:port seed is this node's own listener (a seed list shared by every node, as
+// a StatefulSet's is, names it too). Decided without DNS: the same port, and the same host,
+// or a loopback address while this node listens on loopback or on every interface.
+bool seed_is_self(const HostPort& seed, const HostPort& listen, std::uint16_t bound_port) {
+  if (seed.port != bound_port) return false;
+  if (seed.host == listen.host) return true;
+  auto loopback = [](const std::string& h) { return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0; };
+  const bool any = listen.host == "0.0.0.0" || listen.host == "::";
+  return loopback(seed.host) && (any || loopback(listen.host));
+}
+
+// The seeds SWIM membership joins through, unless the config file names them itself.
+void give_membership_seeds(RealNodeConfig& cfg, std::uint16_t bound_port) {
+  MembershipConfig& m = cfg.setup.membership;
+  if (cfg.setup.detector != Detector::swim || m.seeds_set || cfg.seeds.empty()) return;
+  for (const auto& s : cfg.seeds) {
+    if (s.name.empty() && seed_is_self(s.addr, cfg.listen, bound_port)) continue;
+    m.seeds.push_back(s.name.empty() ? s.addr.str() : s.name);
+  }
+  m.seeds_set = true;
+}
+
+}  // namespace
 
 struct RealNode::Impl {
   struct Member {
@@ -46,6 +92,7 @@ struct RealNode::Impl {
   std::unique_ptr<AsioContext> ctx;
   std::unique_ptr<Node> node;
   std::unique_ptr<Transport> transport;
+  std::unique_ptr<MessageSink> seed_sink;  // in front of the transport (see "seeds")
   std::unique_ptr<HttpServer> http;
   std::vector<std::unique_ptr<PortmapClient>> mappers;
   std::unique_ptr<asio::signal_set> signals;
@@ -121,7 +168,8 @@ void RealNode::Impl::graceful_stop() {
 }
 
 namespace {
-bool active_state(const std::string& s) { return s == "active"; }
+// A suspect is still a member (SWIM suspects live nodes now and then; they refute).
+bool active_state(const std::string& s) { return s == "active" || s == "suspect"; }
 
 std::string prom_name(const std::string& raw) {
   std::string out = "mabeam_";
@@ -172,7 +220,11 @@ std::pair<int, std::string> RealNode::readiness() {
     ++known;
     if (active_state(m.state)) ++active;
   }
-  if (!s.cfg.seeds.empty() && active == 1) return {503, "not joined: no active peer yet\n"};
+  // SWIM traces this node's own state (joining until a seed or peer answers); the heartbeat
+  // detector does not, so there a node with seeds is joined once it sees an active peer.
+  auto self = s.members.find(s.cfg.name);
+  if (self != s.members.end() && self->second.state == "joining") return {503, "not joined: no seed has answered yet\n"};
+  if (self == s.members.end() && !s.cfg.seeds.empty() && active == 1) return {503, "not joined: no active peer yet\n"};
   if (active * 2 <= known)
     return {503, "not in the majority: " + std::to_string(active) + " of " + std::to_string(known) + " members active\n"};
   if (s.mode != "normal") return {503, "mode is " + s.mode + "\n"};
@@ -190,15 +242,26 @@ std::string RealNode::status_json() {
   if (!view.count(s.cfg.name)) view[s.cfg.name] = Impl::Member{"active", static_cast<std::int64_t>(s.incarnation)};
   for (const auto& p : s.transport->peers())
     if (!view.count(p.name)) view[p.name] = Impl::Member{"joining", 0};
+  // Node info (capabilities, resources, load, agents) as membership gossips it.
+  std::map<std::string, MemberInfo> info;
+  if (auto* mv = s.node->find<MembershipView>())
+    for (auto& mi : mv->members()) info[mi.name] = std::move(mi);
   for (const auto& [name, m] : view) {
     nlohmann::json e;
     e["name"] = name;
     e["addr"] = name == s.cfg.name ? s.transport->advertised() : s.transport->addr_of(name);
     e["state"] = m.state;
     e["incarnation"] = m.incarnation;
+    if (auto it = info.find(name); it != info.end()) {
+      if (!it->second.capabilities.empty()) e["capabilities"] = it->second.capabilities;
+      if (!it->second.resources.empty()) e["resources"] = it->second.resources;
+      e["load"] = it->second.load;
+      e["agents"] = it->second.agents;
+    }
     members.push_back(std::move(e));
   }
   j["members"] = std::move(members);
+  if (!s.cfg.setup.variables.variables.empty()) j["variables"] = variables_status(*s.node, s.cfg.setup.variables.variables);
   return j.dump() + "\n";
 }
 
@@ -294,26 +357,37 @@ Status RealNode::open() {
   cfg.transport.cookie = cfg.cookie;
   cfg.transport.listen = cfg.listen;
   s.transport = std::make_unique<Transport>(s.io, *s.ctx, *s.node, cfg.transport);
-  s.ctx->set_sink(s.transport.get());
+  s.seed_sink = std::make_unique<SeedAddressSink>(*s.transport);
+  s.ctx->set_sink(s.seed_sink.get());
   Node* node = s.node.get();
   s.transport->on_peer_up([node](const std::string& peer) {
     if (auto* view = node->find<MembershipView>()) view->add_peer(peer);
   });
   if (auto st = s.transport->listen(); !st) return st;
   if (cfg.http) {
-    s.http = std::make_unique<HttpServer>(s.io, *cfg.http, [this](const std::string& target) {
-      const std::string path = target.substr(0, target.find('?'));
-      if (path == "/health") return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+    s.http = std::make_unique<HttpServer>(s.io, *cfg.http, [this](const HttpRequest& req, const HttpResponder& reply) {
+      Impl& s = *impl_;
+      const std::string path = req.target.substr(0, req.target.find('?'));
+      if (is_variables_path(path)) return serve_variables(*s.node, s.cfg.setup.variables.variables, req, reply);
+      if (req.method != "GET") return reply(HttpResponse{405, "text/plain; charset=utf-8", "method not allowed: " + path + " takes GET\n"});
+      if (path == "/health") return reply(HttpResponse{200, "text/plain; charset=utf-8", "ok\n"});
       if (path == "/ready") {
         auto [code, why] = readiness();
-        return HttpResponse{code, "text/plain; charset=utf-8", why};
+        return reply(HttpResponse{code, "text/plain; charset=utf-8", why});
       }
-      if (path == "/metrics") return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
-      if (path == "/status") return HttpResponse{200, "application/json", status_json()};
-      return HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics or /status\n"};
+      if (path == "/metrics") return reply(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()});
+      if (path == "/status") return reply(HttpResponse{200, "application/json", status_json()});
+      reply(HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics, /status or /variables\n"});
     });
     if (auto st = s.http->listen(); !st) return st;
   }
+  give_membership_seeds(cfg, s.transport->local_port());
+  // The partition guard always runs on a real node (its mode is /status's and /ready's), and
+  // counts a majority against this node, its named seeds and every member it hears of.
+  cfg.setup.variables.guard = true;
+  cfg.setup.variables.cluster = {cfg.name};
+  for (const auto& seed : cfg.setup.membership.seeds)
+    if (seed.find(':') == std::string::npos) cfg.setup.variables.cluster.push_back(seed);
   if (cfg.install_services) install_services(*s.node, cfg.setup, s.incarnation);
   if (cfg.handle_signals) s.signals = std::make_unique<asio::signal_set>(s.io, SIGINT, SIGTERM);
   return Status::ok();

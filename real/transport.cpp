@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 
+#include "real/accept_backoff.h"
 #include "real/handshake.h"
 
 namespace mabeam::real {
@@ -143,6 +144,7 @@ struct Transport::Impl {
   asio::steady_timer sweep;
   asio::steady_timer flush_timer;
   asio::steady_timer accept_retry;
+  AcceptBackoff accept_backoff{"mabeam node " + cfg.name + ": peer listener"};
   std::uint16_t port = 0;
   std::string advertised;
   std::map<std::string, Peer> peers;
@@ -379,6 +381,7 @@ Status Transport::Impl::listen() {
   if (ec) return Status::io_error("listen " + cfg.listen.str() + ": " + ec.message());
   port = acceptor.local_endpoint().port();
   advertised = cfg.listen.host + ":" + std::to_string(port);
+  accept_backoff.set_who("mabeam node " + cfg.name + ": peer listener " + advertised);
   accept();
   start_sweep();
   return Status::ok();
@@ -386,30 +389,28 @@ Status Transport::Impl::listen() {
 
 void Transport::Impl::accept() {
   acceptor.async_accept([this](const error_code& ec, tcp::socket s) {
-    if (closing) return;
-    if (!ec) {
-      if (conns.size() >= cfg.connections_max) {
-        ++stats.connections_refused;
-        error_code ignored;
-        s.close(ignored);
-      } else {
-        ++stats.connections_accepted;
-        auto c = std::make_shared<Conn>(*this, io, false, cfg.frame_bytes_max);
-        c->sock = std::move(s);
-        conns.insert(c);
-        c->start();
-      }
-    }
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      accept();
+    if (closing || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of descriptors or similar: the connection waits in the backlog; try again later.
+      accept_retry.expires_after(micros(accept_backoff.failed(ec.message())));
+      accept_retry.async_wait([this](const error_code& e) {
+        if (!e && !closing) accept();
+      });
       return;
     }
-    // Out of descriptors or similar: retry shortly instead of spinning on the error.
-    accept_retry.expires_after(std::chrono::milliseconds(100));
-    accept_retry.async_wait([this](const error_code& e) {
-      if (!e && !closing) accept();
-    });
+    accept_backoff.succeeded();
+    if (conns.size() >= cfg.connections_max) {
+      ++stats.connections_refused;
+      error_code ignored;
+      s.close(ignored);
+    } else {
+      ++stats.connections_accepted;
+      auto c = std::make_shared<Conn>(*this, io, false, cfg.frame_bytes_max);
+      c->sock = std::move(s);
+      conns.insert(c);
+      c->start();
+    }
+    accept();
   });
 }
 

@@ -113,3 +113,16 @@ TEST_CASE("file storage: rewrite replaces the records atomically", "[real]") {
   CHECK_FALSE(fs->append("../escape", rec("x")).is_ok());
   CHECK_FALSE(fs->append("a/b", rec("x")).is_ok());
 }
+
+TEST_CASE("file storage: a data dir whose parents are missing is created, a file in the way is an error", "[real]") {
+  testing::TempDir dir;
+  const std::string nested = dir.path() + "/a/b/c";
+  auto fs = open_at(nested);
+  REQUIRE(fs->append("log", rec("x")).is_ok());
+  REQUIRE(fs->sync("log").is_ok());
+  CHECK(std::filesystem::is_directory(nested));
+  testing::write_file(dir.path() + "/plain", "not a directory");
+  auto blocked = FileStorage::open(dir.path() + "/plain/sub");
+  REQUIRE_FALSE(blocked.is_ok());
+  CHECK(blocked.status().message().find("mkdir " + dir.path() + "/plain/sub") != std::string::npos);
+}

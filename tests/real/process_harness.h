@@ -222,18 +222,24 @@ struct HttpReply {
   std::string body;
 };
 
-inline HttpReply http_get(std::uint16_t port, const std::string& path) {
+// One HTTP/1.1 request with Connection: close (and the body, if any, with its length).
+inline HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& path,
+                              const std::string& body = "") {
   RawSocket s(port);
   if (!s.connected()) return {};
-  if (!s.send_all("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) return {};
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!body.empty() || method == "PUT" || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!s.send_all(req + "\r\n" + body)) return {};
   auto [text, eof] = s.read_to_eof();
   (void)eof;
   HttpReply r;
   if (text.rfind("HTTP/1.1 ", 0) != 0 || text.size() < 12) return r;
   r.status = std::atoi(text.c_str() + 9);
-  const auto body = text.find("\r\n\r\n");
-  if (body != std::string::npos) r.body = text.substr(body + 4);
+  const auto head_end = text.find("\r\n\r\n");
+  if (head_end != std::string::npos) r.body = text.substr(head_end + 4);
   return r;
 }
+
+inline HttpReply http_get(std::uint16_t port, const std::string& path) { return http_request(port, "GET", path); }
 
 }  // namespace mabeam::testing

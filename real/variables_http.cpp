@@ -1,0 +1,107 @@
+// The variables endpoints of a real node (see variables_http.h).
+#include "real/variables_http.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "engine/variables/partition_guard.h"
+#include "engine/variables/variables.h"
+
+namespace mabeam::real {
+
+namespace {
+
+using nlohmann::json;
+
+HttpResponse text(int status, const std::string& body) { return HttpResponse{status, "text/plain; charset=utf-8", body + "\n"}; }
+HttpResponse json_response(int status, const json& j) { return HttpResponse{status, "application/json", j.dump() + "\n"}; }
+
+// A stored value as JSON (it is JSON text already; a value that does not parse is shown as a string).
+json value_json(const std::string& text_value) {
+  if (text_value.empty()) return nullptr;
+  json v = json::parse(text_value, nullptr, false);
+  return v.is_discarded() ? json(text_value) : v;
+}
+
+// The value of query parameter `key` in "a=b&c=d" ("" if absent). Values are plain words here.
+std::string query_param(const std::string& target, const std::string& key) {
+  const auto q = target.find('?');
+  if (q == std::string::npos) return "";
+  std::size_t at = q + 1;
+  while (at < target.size()) {
+    const auto amp = std::min(target.find('&', at), target.size());
+    const std::string pair = target.substr(at, amp - at);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key) return eq == std::string::npos ? "" : pair.substr(eq + 1);
+    at = amp + 1;
+  }
+  return "";
+}
+
+bool readonly(Node& node) {
+  const auto* guard = node.find<vars::PartitionGuard>();
+  return guard && guard->readonly();
+}
+
+}  // namespace
+
+bool is_variables_path(const std::string& path) { return path == "/variables" || path.rfind("/variables/", 0) == 0; }
+
+json variables_status(Node& node, const std::vector<vars::VariableSpec>& specs) {
+  json out = json::object();
+  auto* service = node.find<vars::VariablesService>();
+  if (!service) return out;
+  for (const auto& spec : specs) out[spec.name] = value_json(service->value_of(spec.name));
+  return out;
+}
+
+void serve_variables(Node& node, const std::vector<vars::VariableSpec>& specs, const HttpRequest& request,
+                     const HttpResponder& reply) {
+  auto* service = node.find<vars::VariablesService>();
+  if (!service) return reply(text(503, "this node declares no variables (see \"variables\" in its config file)"));
+  const std::string path = request.target.substr(0, request.target.find('?'));
+  if (path == "/variables" || path == "/variables/") {
+    if (request.method != "GET") return reply(text(405, "use GET /variables, or PUT/POST /variables/NAME"));
+    json list = json::array();
+    for (const auto& spec : specs) {
+      list.push_back({{"name", spec.name},
+                      {"consistency", vars::to_string(spec.consistency)},
+                      {"resolve", vars::to_string(spec.resolve)},
+                      {"value", value_json(service->value_of(spec.name))},
+                      {"replicas", service->replicas_of(spec.name)}});
+    }
+    return reply(json_response(200, {{"variables", list}, {"stale", readonly(node)}}));
+  }
+  const std::string name = path.substr(std::string("/variables/").size());
+  const bool known = std::any_of(specs.begin(), specs.end(), [&](const vars::VariableSpec& s) { return s.name == name; });
+  if (!known) return reply(text(404, "unknown variable \"" + name + "\""));
+
+  vars::ClientOp op;
+  op.var = name;
+  if (request.method == "GET") {
+    op.op = "read";
+  } else {
+    op.op = request.method == "POST" ? query_param(request.target, "op") : "";
+    if (request.method == "POST" && op.op.empty())
+      return reply(text(400, "POST /variables/" + name + " needs ?op=set|incr|add|remove (PUT makes the default write)"));
+    if (op.op == "read") return reply(text(400, "op=read: use GET /variables/" + name));
+    const bool no_body = request.body.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (no_body && op.op != "incr")
+      return reply(text(400, "a write needs a JSON value as its body, e.g. 42 or \"text\""));
+    if (!no_body) {
+      json v = json::parse(request.body, nullptr, false);
+      if (v.is_discarded()) return reply(text(400, "the body is not a JSON value: " + request.body.substr(0, 200)));
+      op.value = v.dump();  // one line, canonical
+    }
+  }
+  const bool read = op.op == "read";
+  const bool stale = readonly(node);
+  service->submit(std::move(op), {}, [reply, name, read, stale](const vars::OpOutcome& out) {
+    if (!out.ok) return reply(json_response(409, {{"var", name}, {"ok", false}, {"error", out.error}}));
+    json body{{"var", name}, {"ok", true}, {"value", value_json(out.value)}};
+    if (read) body["stale"] = stale;
+    reply(json_response(200, body));
+  });
+}
+
+}  // namespace mabeam::real
