@@ -40,6 +40,10 @@ class MembershipView {
   // A node the host has found (the real transport completed a handshake with it): start
   // watching it, or join through it. No-op for self or a node already known.
   virtual void add_peer(const std::string& node) = 0;
+  // A hint from the host that `node` may be gone (the real transport's connection to it
+  // closed). A hint never marks a node down by itself: a detector may check the node at
+  // once and let its own protocol decide. Ignored by default.
+  virtual void hint_unreachable(const std::string& node) { (void)node; }
 
   // Called on every state change of another node (from, to). Returns a handle.
   using Listener = std::function<void(const std::string& node, MemberState from, MemberState to)>;

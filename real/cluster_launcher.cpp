@@ -169,7 +169,8 @@ bool send_all(int fd, const std::string& text) {
 }
 }  // namespace
 
-HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout) {
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& path, const std::string& body,
+                       Millis timeout) {
   Socket s;
   if (s.fd() < 0) return {};
   timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
@@ -180,7 +181,10 @@ HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout) 
   a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(s.fd(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {};
-  if (!send_all(s.fd(), "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) return {};
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!body.empty() || method == "PUT" || method == "POST")
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!send_all(s.fd(), request + "\r\n" + body)) return {};
   std::string text;
   char buf[4096];
   for (;;) {
@@ -188,6 +192,7 @@ HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout) 
     if (k == 0) break;
     if (k < 0) {
       if (errno == EINTR) continue;
+      if (errno == ECONNRESET) break;  // the server closed after its reply, with our bytes unread
       return {};
     }
     text.append(buf, static_cast<std::size_t>(k));
@@ -195,8 +200,12 @@ HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout) 
   HttpReply r;
   if (text.rfind("HTTP/1.1 ", 0) != 0 || text.size() < 12) return r;
   r.status = std::atoi(text.c_str() + 9);
-  if (const auto body = text.find("\r\n\r\n"); body != std::string::npos) r.body = text.substr(body + 4);
+  if (const auto head_end = text.find("\r\n\r\n"); head_end != std::string::npos) r.body = text.substr(head_end + 4);
   return r;
+}
+
+HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout) {
+  return http_request(port, "GET", path, "", timeout);
 }
 
 // ---- files ----
@@ -238,7 +247,7 @@ Result<std::unique_ptr<LocalCluster>> LocalCluster::create(std::string binary, c
   std::unique_ptr<LocalCluster> c(new LocalCluster(std::move(binary), std::move(*dir)));
   c->cookie_ = c->dir_->file("cookie");
   c->config_ = c->dir_->file("config.json");
-  if (auto s = write_text_file(c->cookie_, "local-cluster-cookie-0123456789\n"); !s) return s;
+  if (auto s = write_text_file(c->cookie_, std::string(kCookie) + "\n"); !s) return s;
   if (auto s = write_text_file(c->config_, config_json); !s) return s;
   return c;
 }
@@ -312,7 +321,7 @@ std::pair<std::string, std::int64_t> LocalCluster::view(const std::string& obser
   return {"", 0};
 }
 
-bool LocalCluster::formed(const std::vector<std::string>& names, Millis timeout) {
+bool LocalCluster::formed(const std::vector<std::string>& names, Millis timeout, Millis step) {
   return wait_until(
       [&] {
         for (const auto& a : names)
@@ -320,7 +329,7 @@ bool LocalCluster::formed(const std::vector<std::string>& names, Millis timeout)
             if (a != b && view(a, b).first != "active") return false;
         return true;
       },
-      timeout, Millis(20));
+      timeout, step);
 }
 
 }  // namespace mabeam::real

@@ -4,7 +4,8 @@
 // - ChildProcess forks and execs one program; its stdout is read line by line under a
 //   deadline; it is killed (SIGKILL, then SIGCONT in case it was stopped) and reaped when the
 //   object goes away, even on an error path; on Linux it also dies with its parent.
-// - http_get() is a minimal HTTP/1.1 GET over a plain socket with send/receive timeouts.
+// - http_request() is a minimal HTTP/1.1 request (GET, or PUT/POST with a body) over a plain
+//   socket with send/receive timeouts; http_get() is its GET.
 // - wait_until() polls a condition under a deadline; nothing here sleeps for an outcome.
 // - LocalCluster keeps a private temporary directory (cookie file, config file, data dirs,
 //   traces, stderr logs), starts nodes in it, reads their /status, and removes it at the end.
@@ -65,7 +66,11 @@ struct HttpReply {
   int status = 0;  // 0: no answer (refused, timed out, not HTTP)
   std::string body;
 };
-// GET http://127.0.0.1:port/path with Connection: close; every socket step times out.
+// One request to http://127.0.0.1:port/path with Connection: close, and `body` (with its
+// Content-Length; always sent for PUT and POST) if any; every socket step times out.
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& path, const std::string& body = "",
+                       Millis timeout = Millis(2000));
+// GET http://127.0.0.1:port/path (http_request).
 HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout = Millis(2000));
 
 // A private directory under the system's temp directory, removed with everything in it.
@@ -97,6 +102,9 @@ class LocalCluster {
     std::string stderr_path;
   };
 
+  // The cookie every node started gets (unless set_cookie_path() names another file).
+  static constexpr const char* kCookie = "local-cluster-cookie-0123456789";
+
   // `binary`: the mabeam executable. `config_json`: the nodes' config file (e.g.
   // {"config":{"membership":{"probe_interval":"100ms"}}}).
   static Result<std::unique_ptr<LocalCluster>> create(std::string binary, const std::string& config_json);
@@ -115,13 +123,16 @@ class LocalCluster {
   // What `observer`'s /status says of `subject`: its state and incarnation ("" and 0 if the
   // observer does not answer or does not list it).
   std::pair<std::string, std::int64_t> view(const std::string& observer, const std::string& subject);
-  // Every listed node sees every other listed node `active`, within `timeout`.
-  bool formed(const std::vector<std::string>& names, Millis timeout);
+  // Every listed node sees every other listed node `active`, within `timeout` (polled every
+  // `step`).
+  bool formed(const std::vector<std::string>& names, Millis timeout, Millis step = Millis(20));
   // Kills and reaps every process (nodes and port mapper).
   void stop_all();
 
   const TempDir& dir() const { return *dir_; }
   const std::string& cookie_path() const { return cookie_; }
+  // The cookie file of the nodes started from now on (e.g. one with a wrong cookie).
+  void set_cookie_path(std::string path) { cookie_ = std::move(path); }
   const std::string& config_path() const { return config_; }
 
  private:

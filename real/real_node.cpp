@@ -220,11 +220,15 @@ std::pair<int, std::string> RealNode::readiness() {
     ++known;
     if (active_state(m.state)) ++active;
   }
-  // SWIM traces this node's own state (joining until a seed or peer answers); the heartbeat
-  // detector does not, so there a node with seeds is joined once it sees an active peer.
-  auto self = s.members.find(s.cfg.name);
-  if (self != s.members.end() && self->second.state == "joining") return {503, "not joined: no seed has answered yet\n"};
-  if (self == s.members.end() && !s.cfg.seeds.empty() && active == 1) return {503, "not joined: no active peer yet\n"};
+  // SWIM traces this node's own state (joining until a seed or peer answers, so a node
+  // whose only seed is itself is joined at once); with the heartbeat detector, which has no
+  // join, a node with seeds is joined once it sees an active peer.
+  if (s.cfg.setup.detector == Detector::swim) {
+    auto self = s.members.find(s.cfg.name);
+    if (self == s.members.end() || self->second.state == "joining") return {503, "not joined: no seed has answered yet\n"};
+  } else if (!s.cfg.seeds.empty() && active == 1) {
+    return {503, "not joined: no active peer yet\n"};
+  }
   if (active * 2 <= known)
     return {503, "not in the majority: " + std::to_string(active) + " of " + std::to_string(known) + " members active\n"};
   if (s.mode != "normal") return {503, "mode is " + s.mode + "\n"};
@@ -362,6 +366,11 @@ Status RealNode::open() {
   Node* node = s.node.get();
   s.transport->on_peer_up([node](const std::string& peer) {
     if (auto* view = node->find<MembershipView>()) view->add_peer(peer);
+  });
+  // A closed connection is a strong hint (a killed process closes its sockets at once), but
+  // only a hint: membership probes the peer now and its protocol decides.
+  s.transport->on_peer_down([node](const std::string& peer) {
+    if (auto* view = node->find<MembershipView>()) view->hint_unreachable(peer);
   });
   if (auto st = s.transport->listen(); !st) return st;
   if (cfg.http) {

@@ -157,6 +157,7 @@ struct Transport::Impl {
   TimeUs flush_deadline = 0;
   std::function<void()> flush_done;
   std::function<void(const std::string&)> on_peer_up;
+  std::function<void(const std::string&)> on_peer_down;
 };
 
 // ---- connection ----
@@ -595,6 +596,7 @@ void Transport::Impl::on_closed(const std::shared_ptr<Conn>& c, const std::strin
     p.conn.reset();
     c->peer = nullptr;
     schedule_retry(p);
+    if (on_peer_down) on_peer_down(p.name);
   }
   if (!c->dialed_for.empty()) {
     Peer& p = peer_entry(c->dialed_for);
@@ -705,6 +707,7 @@ void Transport::add_seed(const HostPort& addr) {
 void Transport::learn(const std::string& name, const std::string& addr) { impl_->learn(name, addr); }
 
 void Transport::on_peer_up(std::function<void(const std::string&)> fn) { impl_->on_peer_up = std::move(fn); }
+void Transport::on_peer_down(std::function<void(const std::string&)> fn) { impl_->on_peer_down = std::move(fn); }
 
 void Transport::send(const std::string& to, const MessageType& type, Bytes message) {
   Impl& t = *impl_;

@@ -95,8 +95,11 @@ class Transport final : public MessageSink {
   std::string advertised() const;
 
   // Called (on the node's thread) for every peer whose handshake completes: the host hands
-  // it to the failure detector. A closed connection is not reported: the detector decides.
+  // it to the failure detector.
   void on_peer_up(std::function<void(const std::string&)> fn);
+  // Called when the established connection in use for a peer closes (not while the
+  // transport itself closes): a hint for the failure detector, which decides.
+  void on_peer_down(std::function<void(const std::string&)> fn);
 
   void add_seed(const HostPort& addr);
   // A peer's address from discovery; dials it if not connected.

@@ -112,6 +112,38 @@ void Membership::add_peer(const std::string& name) {
   }
 }
 
+void Membership::hint_unreachable(const std::string& name) {
+  if (stopped_ || !joined_) return;
+  auto it = members_.find(name);
+  if (it == members_.end() || it->second.state != MemberState::active) return;
+  if (probe_.active && !probe_.acked && probe_.target == name) return;  // being probed already
+  for (const auto& [seq, h] : hint_probes_)
+    if (h.target == name) return;
+  const std::uint64_t seq = ++seq_;
+  hint_probes_[seq] = HintProbe{name, false};
+  node_.metrics().inc("membership_hint_probes_total");
+  ctx_.send_msg(name, swim::Ping{seq, name, piggyback()});
+  ctx_.after(scaled(config_.probe_timeout), [this, seq] {
+    auto h = hint_probes_.find(seq);
+    if (stopped_ || h == hint_probes_.end() || h->second.acked) return;
+    auto helpers = pick(names_in({MemberState::active}, h->second.target), static_cast<std::size_t>(config_.indirect_probes));
+    for (const auto& helper : helpers) ctx_.send_msg(helper, swim::PingReq{seq, h->second.target, piggyback()});
+  });
+  ctx_.after(scaled(config_.probe_interval), [this, seq] { on_hint_probe_end(seq); });
+}
+
+void Membership::on_hint_probe_end(std::uint64_t seq) {
+  auto h = hint_probes_.find(seq);
+  if (h == hint_probes_.end()) return;
+  const HintProbe probe = h->second;
+  hint_probes_.erase(h);
+  if (stopped_ || probe.acked) return;
+  auto it = members_.find(probe.target);
+  if (it == members_.end() || it->second.state != MemberState::active) return;
+  node_.metrics().inc("membership_hint_probes_failed_total");
+  apply_suspect(Update{probe.target, it->second.incarnation, GossipState::suspect, ctx_.self(), {}});
+}
+
 void Membership::set_load(double load, std::uint32_t agents) {
   info_.load = load;
   info_.agents = agents;
@@ -191,6 +223,10 @@ void Membership::on_ack(const std::string& from, swim::Ack&& m) {
   if (stopped_) return;
   heard_from(from);
   merge(m.updates, false, from);
+  if (auto h = hint_probes_.find(m.seq); h != hint_probes_.end()) {
+    h->second.acked = true;
+    return;
+  }
   auto relay = relays_.find(m.seq);
   if (relay != relays_.end()) {
     ctx_.send_msg(relay->second.requester, swim::Ack{relay->second.seq, piggyback()});

@@ -91,6 +91,11 @@ class Membership : public Service, public MembershipView {
   // A peer the host learned of (e.g. a transport handshake): joined through like a seed
   // if this node has not joined yet or does not know it.
   void add_peer(const std::string& name) override;
+  // A closed connection (real world): probe the member now, out of the round-robin order,
+  // directly and then indirectly, as a regular probe; unanswered within a probe interval,
+  // it becomes suspect and the usual suspicion timeout decides. At most one such probe per
+  // member at a time; members not active are left alone.
+  void hint_unreachable(const std::string& name) override;
   // Updates this node's load and agent count and gossips them (a new incarnation).
   void set_load(double load, std::uint32_t agents);
 
@@ -138,10 +143,15 @@ class Membership : public Service, public MembershipView {
     std::string requester;
     std::uint64_t seq = 0;
   };
+  struct HintProbe {
+    std::string target;
+    bool acked = false;
+  };
 
   // Timers.
   void tick();
   void on_probe_timeout(std::uint64_t seq);
+  void on_hint_probe_end(std::uint64_t seq);
   void push_pull_tick();
   void join_attempt();
   // Messages.
@@ -198,6 +208,7 @@ class Membership : public Service, public MembershipView {
   Probe probe_;
   std::uint64_t seq_ = 0;
   std::map<std::uint64_t, Relay> relays_;  // our ping seq -> who asked for it
+  std::map<std::uint64_t, HintProbe> hint_probes_;  // out-of-round probes after a hint
   int health_ = 0;
   std::size_t live_ = 0;  // members active or suspect
 

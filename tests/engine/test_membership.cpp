@@ -612,3 +612,41 @@ TEST_CASE("membership: the push-pull interval grows by one interval per doubling
   CHECK(interval_with(64) == sec(30));   // 65
   CHECK(interval_with(511) == sec(50));  // 512: 4 + 1
 }
+
+TEST_CASE("membership: a hint (closed connection) probes the member at once; only an unanswered probe makes it suspect", "[membership]") {
+  Fixture f;
+  f.learn({"n2", "n3", "n4"});
+  // Answered: the member stays active.
+  std::size_t since = f.ctx.sent.size();
+  f.m->hint_unreachable("n2");
+  auto pings = f.sent<Ping>(since);
+  REQUIRE(pings.size() == 1);  // sent at once, not at the next tick
+  CHECK(pings[0].first == "n2");
+  f.deliver("n2", encode_message(Ack{pings[0].second.seq, {}}));
+  f.ctx.advance_to(f.ctx.now() + ms(150));
+  CHECK(f.m->state_of("n2") == MemberState::active);
+  // A second hint while one is in flight sends nothing more; unanswered, it goes indirect
+  // after probe_timeout and ends in a suspicion after a probe interval, never straight down.
+  since = f.ctx.sent.size();
+  f.m->hint_unreachable("n3");
+  f.m->hint_unreachable("n3");
+  std::size_t direct = 0;
+  for (const auto& [to, p] : f.sent<Ping>(since)) direct += to == "n3";
+  CHECK(direct == 1);
+  f.ctx.advance_to(f.ctx.now() + ms(50));
+  std::size_t indirect = 0;
+  for (const auto& [to, r] : f.sent<PingReq>(since)) indirect += r.target == "n3";
+  CHECK(indirect >= 1);
+  CHECK(f.m->state_of("n3") == MemberState::active);
+  // Keep other probes answered, so only the hint's probe fails.
+  const TimeUs hinted = f.ctx.now() - ms(50);
+  while (f.ctx.now() < hinted + ms(100)) f.ctx.advance_to(f.ctx.now() + ms(1));
+  CHECK(f.m->state_of("n3") == MemberState::suspect);
+  CHECK(f.node.metrics().counter("membership_hint_probes_total") == 2);
+  CHECK(f.node.metrics().counter("membership_hint_probes_failed_total") == 1);
+  // Hints about members not active, or unknown, do nothing.
+  since = f.ctx.sent.size();
+  f.m->hint_unreachable("n3");
+  f.m->hint_unreachable("n9");
+  CHECK(f.sent<Ping>(since).empty());
+}

@@ -12,6 +12,8 @@
 #include "real/cluster_launcher.h"
 
 using mabeam::testing::RawSocket;
+using mabeam::testing::spawn;
+using mabeam::testing::temp_dir;
 using namespace mabeam::real;
 
 namespace {
@@ -35,18 +37,6 @@ void check_bursts(const std::string& log, const std::string& who) {
   CHECK(failed >= 1);
   CHECK(failed <= 3);  // a loop retrying at once would log once per try: thousands
   CHECK(count(log, who + ": accepting again after") == failed);
-}
-
-std::unique_ptr<TempDir> temp_dir() {
-  auto d = TempDir::create();
-  REQUIRE(d);
-  return std::move(*d);
-}
-
-std::unique_ptr<ChildProcess> spawn(const std::vector<std::string>& args, const std::string& err, std::uint64_t files) {
-  auto c = ChildProcess::spawn(args, SpawnOptions{err, files});
-  REQUIRE(c);
-  return std::move(*c);
 }
 
 }  // namespace

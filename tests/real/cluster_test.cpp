@@ -1,112 +1,36 @@
-// Multi-process tests: real `mabeam node` processes on 127.0.0.1 with ephemeral ports and
-// fast failure-detector timers (beat every 100ms, down after 600ms). Every wait is bounded
-// and polls /status, /metrics or stdout; every child is killed and reaped by its destructor.
-#include <catch2/catch.hpp>
-#include <map>
-#include <memory>
-#include <nlohmann/json.hpp>
+// Multi-process tests: real `mabeam node` processes (the NodeCluster fixture of
+// node_cluster.h) on 127.0.0.1 with ephemeral ports and fast failure-detector timers (beat
+// every 100ms, down after 600ms). Every wait is bounded and polls /status, /metrics or
+// stdout; every child is killed and reaped by its destructor.
+#include <signal.h>
 
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "node_cluster.h"
 #include "process_harness.h"
 #include "real/framing.h"
 #include "real/handshake.h"
 
 using namespace mabeam;
 using namespace mabeam::testing;
+using real::http_get;
+using real::read_text_file;
+using real::wait_until;
 using nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kStart = milliseconds(5000);
-constexpr auto kForm = milliseconds(8000);
+constexpr auto kStart = Millis(5000);
+constexpr const char* kHeartbeatFast = R"({"config":{"heartbeat":{"interval":"100ms","down_after":"600ms"}}})";
 
-struct Cluster {
-  struct Proc {
-    std::unique_ptr<Child> child;
-    std::uint16_t port = 0;
-    std::uint16_t http = 0;
-    std::string err;  // stderr file
-  };
-
-  Cluster() {
-    cookie = dir.file("cookie");
-    write_file(cookie, "test-cookie-0123456789\n");
-    config = dir.file("config.json");
-    write_file(config, R"({"config":{"heartbeat":{"interval":"100ms","down_after":"600ms"}}})");
-  }
-
-  Proc& start(const std::string& name, const std::string& seeds, std::vector<std::string> extra = {},
-              std::uint16_t port = 0) {
-    std::vector<std::string> args = {MABEAM_BINARY, "node", "--name", name, "--listen", "127.0.0.1:" + std::to_string(port),
-                                     "--http", "127.0.0.1:0", "--cookie-file", cookie, "--config", config,
-                                     "--data-dir", dir.file(name + ".data"), "--trace", dir.file(name + ".jsonl")};
-    if (!seeds.empty()) {
-      args.push_back("--seeds");
-      args.push_back(seeds);
-    }
-    for (auto& e : extra) args.push_back(e);
-    Proc& p = procs[name];
-    p.child.reset();
-    p.err = dir.file(name + ".stderr");
-    p.child = std::make_unique<Child>(args, p.err);
-    auto listen = p.child->wait_line("listening on 127.0.0.1:", kStart);
-    auto http = p.child->wait_line("http on 127.0.0.1:", kStart);
-    INFO("stderr of " << name << ": " << read_file(p.err));
-    REQUIRE(listen);
-    REQUIRE(http);
-    p.port = static_cast<std::uint16_t>(std::stoi(*listen));
-    p.http = static_cast<std::uint16_t>(std::stoi(*http));
-    return p;
-  }
-
-  std::string addr(const std::string& name) { return "127.0.0.1:" + std::to_string(procs.at(name).port); }
-
-  json status(const std::string& name) {
-    auto r = http_get(procs.at(name).http, "/status");
-    if (r.status != 200) return json();
-    try {
-      return json::parse(r.body);
-    } catch (...) {
-      return json();
-    }
-  }
-
-  // The state and incarnation `observer` believes `subject` has ("" if not listed).
-  std::pair<std::string, std::int64_t> view(const std::string& observer, const std::string& subject) {
-    json s = status(observer);
-    if (!s.is_object()) return {"", 0};
-    for (const auto& m : s["members"])
-      if (m["name"] == subject) return {m["state"].get<std::string>(), m["incarnation"].get<std::int64_t>()};
-    return {"", 0};
-  }
-
-  bool sees(const std::string& observer, const std::string& subject, const std::string& state, milliseconds timeout) {
-    return wait_until([&] { return view(observer, subject).first == state; }, timeout);
-  }
-
-  // Every listed node sees every other listed node active.
-  bool formed(const std::vector<std::string>& names, milliseconds timeout = kForm) {
-    return wait_until(
-        [&] {
-          for (const auto& a : names)
-            for (const auto& b : names)
-              if (a != b && view(a, b).first != "active") return false;
-          return true;
-        },
-        timeout, milliseconds(50));
-  }
-
-  double metric(const std::string& name, const std::string& series) {
-    auto r = http_get(procs.at(name).http, "/metrics");
-    std::istringstream in(r.body);
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-    return 0;
-  }
-
-  TempDir dir;
-  std::string cookie;
-  std::string config;
-  std::map<std::string, Proc> procs;
+// A cluster of nodes with the fast heartbeat timers.
+struct Cluster : NodeCluster {
+  Cluster() : NodeCluster(kHeartbeatFast) {}
 };
 
 }  // namespace
@@ -126,8 +50,8 @@ TEST_CASE("cluster: 3 and 5 nodes form a full mesh through static seeds and repo
   for (std::size_t i = 1; i < names.size(); ++i) c.start(names[i], c.addr("n1"));
   REQUIRE(c.formed(names));
   for (const auto& n : names) {
-    CHECK(http_get(c.procs[n].http, "/health").status == 200);
-    CHECK(wait_until([&] { return http_get(c.procs[n].http, "/ready").status == 200; }, milliseconds(2000)));
+    CHECK(http_get(c.node(n).http, "/health").status == 200);
+    CHECK(wait_until([&] { return http_get(c.node(n).http, "/ready").status == 200; }, Millis(2000)));
     json s = c.status(n);
     CHECK(s["node"] == n);
     CHECK(s["mode"] == "normal");
@@ -139,7 +63,7 @@ TEST_CASE("cluster: 3 and 5 nodes form a full mesh through static seeds and repo
   }
   // n2.. only knew n1: they found each other through the exchanged address books.
   // The trace has the simulator's header and member lines.
-  std::istringstream trace(read_file(c.dir.file("n2.jsonl")));
+  std::istringstream trace(read_text_file(c.dir().file("n2.jsonl")));
   std::string header;
   std::getline(trace, header);
   json h = json::parse(header);
@@ -147,7 +71,7 @@ TEST_CASE("cluster: 3 and 5 nodes form a full mesh through static seeds and repo
   CHECK(h["source"] == "real");
   CHECK(h["nodes"] == json::array({"n2"}));
   CHECK(h["seed"].is_number_integer());
-  CHECK(read_file(c.dir.file("n2.jsonl")).find(R"("ev":"member","subject":"n3","state":"active")") != std::string::npos);
+  CHECK(read_text_file(c.dir().file("n2.jsonl")).find(R"("ev":"member","subject":"n3","state":"active")") != std::string::npos);
 }
 
 TEST_CASE("cluster: kill -9 of a node is seen as down, and restarted it rejoins with a higher incarnation", "[real]") {
@@ -156,11 +80,11 @@ TEST_CASE("cluster: kill -9 of a node is seen as down, and restarted it rejoins 
   c.start("n2", c.addr("n1"));
   const std::uint16_t port3 = c.start("n3", c.addr("n1")).port;
   REQUIRE(c.formed({"n1", "n2", "n3"}));
-  c.procs["n3"].child->signal(SIGKILL);
-  CHECK(c.procs["n3"].child->wait_exit(milliseconds(2000)) == -SIGKILL);
-  CHECK(c.sees("n1", "n3", "down", milliseconds(3000)));
-  CHECK(c.sees("n2", "n3", "down", milliseconds(3000)));
-  CHECK(wait_until([&] { return http_get(c.procs["n1"].http, "/ready").status == 200; }, milliseconds(1000)));  // 2 of 3
+  c.node("n3").process->signal(SIGKILL);
+  CHECK(c.node("n3").process->wait_exit(Millis(2000)) == -SIGKILL);
+  CHECK(c.sees("n1", "n3", "down", Millis(3000)));
+  CHECK(c.sees("n2", "n3", "down", Millis(3000)));
+  CHECK(wait_until([&] { return http_get(c.node("n1").http, "/ready").status == 200; }, Millis(1000)));  // 2 of 3
 
   c.start("n3", c.addr("n1"), {}, port3);
   CHECK(c.formed({"n1", "n2", "n3"}));
@@ -173,14 +97,12 @@ TEST_CASE("cluster: 3 and 5 nodes form through the port mapper", "[real]") {
   const int size = GENERATE(3, 5);
   INFO(size << " nodes");
   Cluster c;
-  Child mapper({MABEAM_BINARY, "portmap", "--listen", "127.0.0.1:0"}, c.dir.file("portmap.stderr"));
-  auto port = mapper.wait_line("listening on 127.0.0.1:", kStart);
-  REQUIRE(port);
+  const std::string mapper = c.start_portmap();
   const auto names = node_names(size);
-  for (const auto& n : names) c.start(n, "n1@127.0.0.1:" + *port, {"--portmap-interval", "200ms"});
+  for (const auto& n : names) c.start(n, "n1@" + mapper, {"--portmap-interval", "200ms"});
   REQUIRE(c.formed(names));
   // The mapper lists every node.
-  RawSocket s(static_cast<std::uint16_t>(std::stoi(*port)));
+  RawSocket s(static_cast<std::uint16_t>(std::stoi(mapper.substr(mapper.rfind(':') + 1))));
   REQUIRE(s.send_all(std::string("LIST\nQUIT\n")));
   auto [listing, eof] = s.read_to_eof();
   CHECK(eof);
@@ -194,10 +116,10 @@ TEST_CASE("cluster: SIGSTOP shorter than down_after is never marked down, longer
   c.start("n3", c.addr("n1"));
   REQUIRE(c.formed({"n1", "n2", "n3"}));
 
-  c.procs["n3"].child->signal(SIGSTOP);
+  c.node("n3").process->signal(SIGSTOP);
   const auto paused = Clock::now();
-  wait_until([&] { return Clock::now() - paused >= milliseconds(250); }, milliseconds(300), milliseconds(5));
-  c.procs["n3"].child->signal(SIGCONT);
+  wait_until([&] { return Clock::now() - paused >= Millis(250); }, Millis(300), Millis(5));
+  c.node("n3").process->signal(SIGCONT);
   // For well past down_after, nobody marks anybody down.
   CHECK_FALSE(wait_until(
       [&] {
@@ -205,17 +127,17 @@ TEST_CASE("cluster: SIGSTOP shorter than down_after is never marked down, longer
                c.metric("n2", "mabeam_heartbeat_marked_down_total") > 0 ||
                c.metric("n3", "mabeam_heartbeat_marked_down_total") > 0;
       },
-      milliseconds(1200), milliseconds(50)));
+      Millis(1200), Millis(50)));
 
-  c.procs["n3"].child->signal(SIGSTOP);
+  c.node("n3").process->signal(SIGSTOP);
   const auto stopped = Clock::now();
-  REQUIRE(c.sees("n1", "n3", "down", milliseconds(3000)));
-  const auto detected = std::chrono::duration_cast<milliseconds>(Clock::now() - stopped).count();
+  REQUIRE(c.sees("n1", "n3", "down", Millis(3000)));
+  const auto detected = std::chrono::duration_cast<Millis>(Clock::now() - stopped).count();
   INFO("detected after " << detected << "ms (down_after 600ms, beat 100ms)");
   CHECK(detected >= 450);
   CHECK(detected <= 1300);
-  c.procs["n3"].child->signal(SIGCONT);
-  CHECK(c.sees("n1", "n3", "active", milliseconds(3000)));
+  c.node("n3").process->signal(SIGCONT);
+  CHECK(c.sees("n1", "n3", "active", Millis(3000)));
 }
 
 TEST_CASE("cluster: a node with the wrong cookie is refused and logged, and the cluster is unaffected", "[real]") {
@@ -223,14 +145,14 @@ TEST_CASE("cluster: a node with the wrong cookie is refused and logged, and the 
   c.start("n1", "");
   c.start("n2", c.addr("n1"));
   REQUIRE(c.formed({"n1", "n2"}));
-  const std::string good_cookie = c.cookie;
-  c.cookie = c.dir.file("bad-cookie");
-  write_file(c.cookie, "not-the-cookie\n");
+  const std::string good_cookie = c.local().cookie_path();
+  REQUIRE(real::write_text_file(c.dir().file("bad-cookie"), "not-the-cookie\n"));
+  c.local().set_cookie_path(c.dir().file("bad-cookie"));
   c.start("mallory", c.addr("n1") + "," + c.addr("n2"));
-  c.cookie = good_cookie;
-  CHECK(wait_until([&] { return read_file(c.procs["n1"].err).find("does not match") != std::string::npos; },
-                   milliseconds(3000)));
-  CHECK(read_file(c.procs["n1"].err).find("handshake with") != std::string::npos);
+  c.local().set_cookie_path(good_cookie);
+  CHECK(wait_until([&] { return read_text_file(c.node("n1").stderr_path).find("does not match") != std::string::npos; },
+                   Millis(3000)));
+  CHECK(read_text_file(c.node("n1").stderr_path).find("handshake with") != std::string::npos);
   CHECK(c.metric("n1", "mabeam_transport_handshake_failures_total") >= 1);
   CHECK(c.view("n1", "mallory").first.empty());
   CHECK(c.view("n2", "mallory").first.empty());
@@ -238,7 +160,7 @@ TEST_CASE("cluster: a node with the wrong cookie is refused and logged, and the 
   CHECK(c.view("n2", "n1").first == "active");
   json m = c.status("mallory");
   REQUIRE(m["members"].size() == 1);  // only itself
-  CHECK(http_get(c.procs["mallory"].http, "/ready").status == 503);
+  CHECK(http_get(c.node("mallory").http, "/ready").status == 503);
 }
 
 TEST_CASE("cluster: garbage, a truncated frame and an oversized frame drop only that connection", "[real]") {
@@ -246,9 +168,9 @@ TEST_CASE("cluster: garbage, a truncated frame and an oversized frame drop only 
   c.start("n1", "", {"--handshake-timeout", "300ms", "--frame-bytes-max", "65536"});
   c.start("n2", c.addr("n1"));
   REQUIRE(c.formed({"n1", "n2"}));
-  const std::uint16_t port = c.procs["n1"].port;
+  const std::uint16_t port = c.node("n1").port;
   auto dropped = [&](const std::vector<std::uint8_t>& bytes) {
-    RawSocket s(port, milliseconds(3000));
+    RawSocket s(port, Millis(3000));
     if (!s.connected() || !s.send_all(bytes)) return false;
     return s.read_to_eof().second;  // the node's hello, then it closes on us
   };
@@ -263,14 +185,14 @@ TEST_CASE("cluster: garbage, a truncated frame and an oversized frame drop only 
 
   // After a valid handshake, an undecodable message drops the connection too.
   {
-    RawSocket s(port, milliseconds(3000));
+    RawSocket s(port, Millis(3000));
     REQUIRE(s.connected());
     real::Hello me;
     me.name = "prober";
     me.listen = "127.0.0.1:1";
     me.session = 42;
     me.nonce = real::random_nonce();
-    real::Handshake hs("test-cookie-0123456789", me, true);
+    real::Handshake hs(real::LocalCluster::kCookie, me, true);
     auto send_payload = [&](const Bytes& payload) {
       std::vector<std::uint8_t> f;
       real::append_frame_header(f, payload.size());
@@ -299,7 +221,7 @@ TEST_CASE("cluster: garbage, a truncated frame and an oversized frame drop only 
   CHECK(c.metric("n1", "mabeam_transport_corrupt_connections_total") >= 1);
   CHECK(c.metric("n1", "mabeam_transport_oversized_frames_total") >= 2);
   CHECK(c.metric("n1", "mabeam_transport_handshake_failures_total") >= 4);
-  CHECK(http_get(c.procs["n1"].http, "/health").status == 200);
+  CHECK(http_get(c.node("n1").http, "/health").status == 200);
   CHECK(c.view("n1", "n2").first == "active");
   CHECK(c.view("n2", "n1").first == "active");
   CHECK(c.metric("n2", "mabeam_heartbeat_marked_down_total") == 0);
@@ -311,23 +233,23 @@ TEST_CASE("cluster: SIGTERM makes a node leave: peers see left, not down, and it
   c.start("n2", c.addr("n1"));
   c.start("n3", c.addr("n1"));
   REQUIRE(c.formed({"n1", "n2", "n3"}));
-  c.procs["n3"].child->signal(SIGTERM);
-  CHECK(c.procs["n3"].child->wait_exit(milliseconds(5000)) == 0);
-  CHECK(c.sees("n1", "n3", "left", milliseconds(2000)));
-  CHECK(c.sees("n2", "n3", "left", milliseconds(2000)));
+  c.node("n3").process->signal(SIGTERM);
+  CHECK(c.node("n3").process->wait_exit(Millis(5000)) == 0);
+  CHECK(c.sees("n1", "n3", "left", Millis(2000)));
+  CHECK(c.sees("n2", "n3", "left", Millis(2000)));
   // Well past down_after it is still `left`, never `down`.
   CHECK_FALSE(wait_until([&] { return c.view("n1", "n3").first != "left" || c.view("n2", "n3").first != "left"; },
-                         milliseconds(1000), milliseconds(50)));
+                         Millis(1000), Millis(50)));
   CHECK(c.metric("n1", "mabeam_heartbeat_marked_down_total") == 0);
-  CHECK(read_file(c.dir.file("n1.jsonl")).find(R"("subject":"n3","state":"left")") != std::string::npos);
+  CHECK(read_text_file(c.dir().file("n1.jsonl")).find(R"("subject":"n3","state":"left")") != std::string::npos);
 }
 
 TEST_CASE("endpoints: /metrics passes promtool, /status and /ready answer, unknown paths 404", "[real]") {
   Cluster c;
   c.start("solo", "");
-  CHECK(wait_until([&] { return http_get(c.procs["solo"].http, "/ready").status == 200; }, milliseconds(2000)));
-  CHECK(http_get(c.procs["solo"].http, "/nope").status == 404);
-  auto metrics = http_get(c.procs["solo"].http, "/metrics");
+  CHECK(wait_until([&] { return http_get(c.node("solo").http, "/ready").status == 200; }, Millis(2000)));
+  CHECK(http_get(c.node("solo").http, "/nope").status == 404);
+  auto metrics = http_get(c.node("solo").http, "/metrics");
   REQUIRE(metrics.status == 200);
   CHECK(metrics.body.find("# TYPE mabeam_transport_frames_sent_total counter") != std::string::npos);
   CHECK(metrics.body.find("mabeam_transport_dropped_messages_total{reason=\"queue_full\"} 0") != std::string::npos);
@@ -335,39 +257,39 @@ TEST_CASE("endpoints: /metrics passes promtool, /status and /ready answer, unkno
     WARN("promtool not found: skipping `promtool check metrics` (apt-get install prometheus)");
     return;
   }
-  write_file(c.dir.file("metrics.txt"), metrics.body);
-  const std::string cmd = "promtool check metrics < " + c.dir.file("metrics.txt") + " > " + c.dir.file("promtool.out") + " 2>&1";
+  REQUIRE(real::write_text_file(c.dir().file("metrics.txt"), metrics.body));
+  const std::string cmd = "promtool check metrics < " + c.dir().file("metrics.txt") + " > " + c.dir().file("promtool.out") + " 2>&1";
   const int rc = std::system(cmd.c_str());
-  INFO("promtool said: " << read_file(c.dir.file("promtool.out")) << "\nmetrics:\n" << metrics.body);
+  INFO("promtool said: " << read_text_file(c.dir().file("promtool.out")) << "\nmetrics:\n" << metrics.body);
   CHECK(rc == 0);
 }
 
 TEST_CASE("node: the cookie file must exist, be non-empty and private, or the node exits 2", "[real]") {
-  TempDir dir;
+  auto dir = temp_dir();
   auto run = [&](const std::string& cookie_path) {
-    Child ch({MABEAM_BINARY, "node", "--name", "x", "--listen", "127.0.0.1:0", "--cookie-file", cookie_path}, dir.file("err"));
-    return ch.wait_exit(milliseconds(5000));
+    auto ch = spawn({MABEAM_BINARY, "node", "--name", "x", "--listen", "127.0.0.1:0", "--cookie-file", cookie_path}, dir->file("err"));
+    return ch->wait_exit(Millis(5000));
   };
-  write_file(dir.file("open"), "cookie\n", 0644);
-  CHECK(run(dir.file("open")) == 2);
-  CHECK(read_file(dir.file("err")).find("chmod 600") != std::string::npos);
-  write_file(dir.file("empty"), "\n", 0600);
-  CHECK(run(dir.file("empty")) == 2);
-  CHECK(run(dir.file("missing")) == 2);
+  REQUIRE(real::write_text_file(dir->file("open"), "cookie\n", 0644));
+  CHECK(run(dir->file("open")) == 2);
+  CHECK(read_text_file(dir->file("err")).find("chmod 600") != std::string::npos);
+  REQUIRE(real::write_text_file(dir->file("empty"), "\n", 0600));
+  CHECK(run(dir->file("empty")) == 2);
+  CHECK(run(dir->file("missing")) == 2);
 }
 
 TEST_CASE("node: flags override MABEAM_* variables, which override the config file", "[real]") {
   Cluster c;
-  write_file(c.dir.file("named.json"), R"({"name":"from-file","listen":"127.0.0.1:0","http":"127.0.0.1:0"})");
+  REQUIRE(real::write_text_file(c.dir().file("named.json"), R"({"name":"from-file","listen":"127.0.0.1:0","http":"127.0.0.1:0"})"));
   auto name_of = [&](std::vector<std::string> args) {
-    std::vector<std::string> all = {MABEAM_BINARY, "node", "--config", c.dir.file("named.json")};
+    std::vector<std::string> all = {MABEAM_BINARY, "node", "--config", c.dir().file("named.json")};
     all.insert(all.end(), args.begin(), args.end());
-    Child ch(all, c.dir.file("prec.stderr"));
-    auto http = ch.wait_line("http on 127.0.0.1:", kStart);
-    if (!http) return std::string("no http line: ") + read_file(c.dir.file("prec.stderr"));
+    auto ch = spawn(all, c.dir().file("prec.stderr"));
+    auto http = ch->wait_line("http on 127.0.0.1:", kStart);
+    if (!http) return std::string("no http line: ") + read_text_file(c.dir().file("prec.stderr"));
     return http_get(static_cast<std::uint16_t>(std::stoi(*http)), "/status").body;
   };
-  ::setenv("MABEAM_COOKIE_FILE", c.cookie.c_str(), 1);
+  ::setenv("MABEAM_COOKIE_FILE", c.local().cookie_path().c_str(), 1);
   CHECK(json::parse(name_of({}))["node"] == "from-file");
   ::setenv("MABEAM_NAME", "from-env", 1);
   CHECK(json::parse(name_of({}))["node"] == "from-env");

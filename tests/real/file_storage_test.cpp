@@ -25,15 +25,15 @@ std::unique_ptr<FileStorage> open_at(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("file storage: appended and synced records read back in order after reopen", "[real]") {
-  testing::TempDir dir;
+  auto dir = testing::temp_dir();
   {
-    auto fs = open_at(dir.path());
+    auto fs = open_at(dir->path());
     REQUIRE(fs->append("log", rec("one")).is_ok());
     REQUIRE(fs->append("log", rec("")).is_ok());
     REQUIRE(fs->append("log", rec("three")).is_ok());
     REQUIRE(fs->sync("log").is_ok());
   }
-  auto fs = open_at(dir.path());
+  auto fs = open_at(dir->path());
   auto got = fs->read("log");
   REQUIRE(got.is_ok());
   CHECK(*got == recs({"one", "", "three"}));
@@ -43,10 +43,10 @@ TEST_CASE("file storage: appended and synced records read back in order after re
 }
 
 TEST_CASE("file storage: a record torn by a crash is dropped, and later appends are readable", "[real]") {
-  testing::TempDir dir;
-  const std::string path = dir.file("log");
+  auto dir = testing::temp_dir();
+  const std::string path = dir->file("log");
   {
-    auto fs = open_at(dir.path());
+    auto fs = open_at(dir->path());
     for (auto s : {"alpha", "bravo", "charlie-is-longer"}) REQUIRE(fs->append("log", rec(s)).is_ok());
     REQUIRE(fs->sync("log").is_ok());
   }
@@ -54,10 +54,10 @@ TEST_CASE("file storage: a record torn by a crash is dropped, and later appends 
   // Cut the last record at every possible point: header and payload.
   const std::size_t last = kRecordHeaderBytes + std::string("charlie-is-longer").size();
   for (std::size_t cut = 1; cut < last; ++cut) {
-    testing::TempDir copy;
-    std::filesystem::copy_file(path, copy.file("log"));
-    std::filesystem::resize_file(copy.file("log"), full - cut);
-    auto fs = open_at(copy.path());
+    auto copy = testing::temp_dir();
+    std::filesystem::copy_file(path, copy->file("log"));
+    std::filesystem::resize_file(copy->file("log"), full - cut);
+    auto fs = open_at(copy->path());
     auto got = fs->read("log");
     REQUIRE(got.is_ok());
     CHECK(*got == recs({"alpha", "bravo"}));
@@ -69,21 +69,21 @@ TEST_CASE("file storage: a record torn by a crash is dropped, and later appends 
 }
 
 TEST_CASE("file storage: a flipped byte fails the checksum and the record is never misread", "[real]") {
-  testing::TempDir dir;
-  const std::string path = dir.file("log");
+  auto dir = testing::temp_dir();
+  const std::string path = dir->file("log");
   {
-    auto fs = open_at(dir.path());
+    auto fs = open_at(dir->path());
     for (auto s : {"first", "second", "third"}) REQUIRE(fs->append("log", rec(s)).is_ok());
     REQUIRE(fs->sync("log").is_ok());
   }
-  const std::string original = testing::read_file(path);
+  const std::string original = read_text_file(path);
   const std::size_t second_at = kRecordHeaderBytes + 5;
   // Flip each byte of the second record (header and payload) in turn.
   for (std::size_t i = second_at; i < second_at + kRecordHeaderBytes + 6; ++i) {
     std::string bad = original;
     bad[i] = static_cast<char>(bad[i] ^ 0x40);
-    testing::write_file(path, bad);
-    auto fs = open_at(dir.path());
+    REQUIRE(write_text_file(path, bad));
+    auto fs = open_at(dir->path());
     auto got = fs->read("log");
     REQUIRE(got.is_ok());
     CHECK(*got == recs({"first"}));
@@ -92,37 +92,37 @@ TEST_CASE("file storage: a flipped byte fails the checksum and the record is nev
 }
 
 TEST_CASE("file storage: a garbled length cannot make the reader allocate or misread", "[real]") {
-  testing::TempDir dir;
-  testing::write_file(dir.file("log"), std::string("\xff\xff\xff\x7f\x00\x00\x00\x00tail", 12));
-  auto fs = open_at(dir.path());
+  auto dir = testing::temp_dir();
+  REQUIRE(write_text_file(dir->file("log"), std::string("\xff\xff\xff\x7f\x00\x00\x00\x00tail", 12)));
+  auto fs = open_at(dir->path());
   auto got = fs->read("log");
   REQUIRE(got.is_ok());
   CHECK(got->empty());
 }
 
 TEST_CASE("file storage: rewrite replaces the records atomically", "[real]") {
-  testing::TempDir dir;
-  auto fs = open_at(dir.path());
+  auto dir = testing::temp_dir();
+  auto fs = open_at(dir->path());
   REQUIRE(fs->append("state", rec("old-1")).is_ok());
   REQUIRE(fs->append("state", rec("old-2")).is_ok());
   REQUIRE(fs->rewrite("state", recs({"new"})).is_ok());
   CHECK(*fs->read("state") == recs({"new"}));
   REQUIRE(fs->append("state", rec("after")).is_ok());
   CHECK(*fs->read("state") == recs({"new", "after"}));
-  CHECK_FALSE(std::filesystem::exists(dir.file("state.tmp")));
+  CHECK_FALSE(std::filesystem::exists(dir->file("state.tmp")));
   CHECK_FALSE(fs->append("../escape", rec("x")).is_ok());
   CHECK_FALSE(fs->append("a/b", rec("x")).is_ok());
 }
 
 TEST_CASE("file storage: a data dir whose parents are missing is created, a file in the way is an error", "[real]") {
-  testing::TempDir dir;
-  const std::string nested = dir.path() + "/a/b/c";
+  auto dir = testing::temp_dir();
+  const std::string nested = dir->path() + "/a/b/c";
   auto fs = open_at(nested);
   REQUIRE(fs->append("log", rec("x")).is_ok());
   REQUIRE(fs->sync("log").is_ok());
   CHECK(std::filesystem::is_directory(nested));
-  testing::write_file(dir.path() + "/plain", "not a directory");
-  auto blocked = FileStorage::open(dir.path() + "/plain/sub");
+  REQUIRE(write_text_file(dir->path() + "/plain", "not a directory"));
+  auto blocked = FileStorage::open(dir->path() + "/plain/sub");
   REQUIRE_FALSE(blocked.is_ok());
-  CHECK(blocked.status().message().find("mkdir " + dir.path() + "/plain/sub") != std::string::npos);
+  CHECK(blocked.status().message().find("mkdir " + dir->path() + "/plain/sub") != std::string::npos);
 }

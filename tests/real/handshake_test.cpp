@@ -158,7 +158,7 @@ struct InProcessNode {
 
 TEST_CASE("handshake: a peer that stops half-way is cut off at the step deadline", "[real]") {
   InProcessNode target(ms(200));
-  testing::RawSocket s(target.node->listen_port(), testing::milliseconds(3000));
+  testing::RawSocket s(target.node->listen_port(), Millis(3000));
   REQUIRE(s.connected());
   // Half of a hello frame, then silence.
   Bytes hello_frame;
@@ -170,13 +170,13 @@ TEST_CASE("handshake: a peer that stops half-way is cut off at the step deadline
   append_frame_header(hello_frame, body.size());
   hello_frame.insert(hello_frame.end(), body.begin(), body.begin() + static_cast<long>(body.size() / 2));
   REQUIRE(s.send_all(hello_frame));
-  const auto start = testing::Clock::now();
+  const auto start = std::chrono::steady_clock::now();
   auto [bytes, eof] = s.read_to_eof();  // the node's own hello, then the close
-  const auto waited = std::chrono::duration_cast<testing::milliseconds>(testing::Clock::now() - start);
+  const auto waited = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start);
   CHECK(eof);
   CHECK(waited.count() >= 150);
   CHECK(waited.count() < 2000);
-  CHECK(testing::wait_until([&] { return target.stats().handshake_failures == 1; }, testing::milliseconds(1000)));
+  CHECK(wait_until([&] { return target.stats().handshake_failures == 1; }, Millis(1000)));
   CHECK(target.stats().handshakes_ok == 0);
 }
 
@@ -210,11 +210,11 @@ TEST_CASE("handshake: over TCP, the right cookie is accepted and a wrong one ref
     if (cookie == "secret") {
       REQUIRE(got_proof);
       CHECK(me.on_frame(their_proof.data(), their_proof.size()).done);
-      CHECK(testing::wait_until([&] { return target.stats().handshakes_ok == 1; }, testing::milliseconds(1000)));
+      CHECK(wait_until([&] { return target.stats().handshakes_ok == 1; }, Millis(1000)));
     } else {
       // The node verifies our proof before sending its own: a wrong cookie gets nothing more.
       CHECK_FALSE(got_proof);
-      CHECK(testing::wait_until([&] { return target.stats().handshake_failures == 1; }, testing::milliseconds(1000)));
+      CHECK(wait_until([&] { return target.stats().handshake_failures == 1; }, Millis(1000)));
       CHECK(target.stats().handshakes_ok == 1);
     }
   }

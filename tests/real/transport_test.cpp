@@ -39,7 +39,7 @@ struct SilentListener {
 }  // namespace
 
 TEST_CASE("transport: a full send queue sheds messages, counted and traced as queue_full", "[real]") {
-  testing::TempDir dir;
+  auto dir = testing::temp_dir();
   SilentListener ghost;
   RealNodeConfig cfg;
   cfg.name = "sender";
@@ -47,7 +47,7 @@ TEST_CASE("transport: a full send queue sheds messages, counted and traced as qu
   cfg.cookie = "secret";
   cfg.install_services = false;
   cfg.handle_signals = false;
-  cfg.trace_path = dir.file("trace.jsonl");
+  cfg.trace_path = dir->file("trace.jsonl");
   cfg.transport.send_queue_frames_max = 8;
   cfg.transport.log_connections = false;
   RealNode node(std::move(cfg));
@@ -65,7 +65,7 @@ TEST_CASE("transport: a full send queue sheds messages, counted and traced as qu
   CHECK(stats.dropped_queue_full == 12);
   CHECK(stats.dropped_no_route == 1);
   CHECK(stats.messages_sent == 8);
-  const std::string trace = testing::read_file(dir.file("trace.jsonl"));
+  const std::string trace = read_text_file(dir->file("trace.jsonl"));
   CHECK(trace.find(R"("ev":"msg_drop","to":"ghost","type":"probe","reason":"queue_full")") != std::string::npos);
   CHECK(trace.find(R"("ev":"msg_drop","to":"nobody","type":"probe","reason":"no_route")") != std::string::npos);
   CHECK(trace.rfind(R"({"trace":"mabeam","version":1,"source":"real","seed":)", 0) == 0);
@@ -86,18 +86,18 @@ TEST_CASE("transport: a seed that is the node itself is dialed once and then lef
   node.call([&] { node.transport().add_seed(HostPort{"127.0.0.1", node.listen_port()}); });
   TransportStats stats;
   // Both ends of the self-connection close; give a retry (10ms backoff) ample time to show up.
-  testing::wait_until(
+  wait_until(
       [&] {
         node.call([&] { stats = node.transport().stats(); });
         return stats.connections_closed >= 2;
       },
-      testing::milliseconds(2000));
-  CHECK_FALSE(testing::wait_until(
+      Millis(2000));
+  CHECK_FALSE(wait_until(
       [&] {
         node.call([&] { stats = node.transport().stats(); });
         return stats.connections_dialed > 1;
       },
-      testing::milliseconds(300)));
+      Millis(300)));
   node.request_stop();
   runner.join();
   CHECK(stats.connections_dialed == 1);

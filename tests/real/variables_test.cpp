@@ -1,114 +1,62 @@
 // Distributed variables on real node processes: declared in the config file, written over
 // HTTP on one node, they converge on the others (eventual consistency through replication
 // and anti-entropy over the TCP transport); a counter sums increments made on every node;
-// bad requests get clear errors. SWIM membership with fast timers; every wait is bounded and
-// polls /variables; every child is killed and reaped by its destructor.
+// bad requests get clear errors. SWIM membership with fast timers; the nodes are started by
+// the NodeCluster fixture (node_cluster.h); every wait is bounded and polls /status or
+// /variables; every child is killed and reaped by its destructor.
 #include <catch2/catch.hpp>
-#include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 
-#include "process_harness.h"
+#include "node_cluster.h"
 
 using namespace mabeam::testing;
 using nlohmann::json;
+using mabeam::real::Millis;
 
 namespace {
 
-constexpr auto kStart = milliseconds(5000);
-constexpr auto kConverge = milliseconds(10000);
+constexpr auto kConverge = Millis(10000);
 
-struct VarCluster {
-  struct Proc {
-    std::unique_ptr<Child> child;
-    std::uint16_t port = 0;
-    std::uint16_t http = 0;
-    std::string err;
-  };
+constexpr const char* kVariablesConfig = R"({
+  "variables": [
+    {"name": "x", "consistency": "eventual", "resolve": "lww", "replicas": 3},
+    {"name": "hits", "consistency": "eventual", "resolve": "g_counter", "replicas": 3},
+    {"name": "tags", "consistency": "eventual", "resolve": "or_set", "replicas": 3}
+  ],
+  "capabilities": ["gpu"],
+  "resources": {"cpu": 4},
+  "config": {"membership": {"probe_interval": "100ms", "probe_timeout": "50ms"},
+             "variables": {"anti_entropy_interval": "100ms"}}
+})";
 
-  VarCluster() {
-    cookie = dir.file("cookie");
-    write_file(cookie, "variables-test-cookie\n");
-    config = dir.file("config.json");
-    write_file(config, R"({
-      "variables": [
-        {"name": "x", "consistency": "eventual", "resolve": "lww", "replicas": 3},
-        {"name": "hits", "consistency": "eventual", "resolve": "g_counter", "replicas": 3},
-        {"name": "tags", "consistency": "eventual", "resolve": "or_set", "replicas": 3}
-      ],
-      "capabilities": ["gpu"],
-      "resources": {"cpu": 4},
-      "config": {"membership": {"probe_interval": "100ms", "probe_timeout": "50ms"},
-                 "variables": {"anti_entropy_interval": "100ms"}}
-    })");
-  }
-
-  Proc& start(const std::string& name, const std::string& seeds) {
-    std::vector<std::string> args = {MABEAM_BINARY, "node", "--name", name, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
-                                     "--cookie-file", cookie, "--config", config, "--data-dir", dir.file(name + ".data")};
-    if (!seeds.empty()) {
-      args.push_back("--seeds");
-      args.push_back(seeds);
-    }
-    Proc& p = procs[name];
-    p.err = dir.file(name + ".stderr");
-    p.child = std::make_unique<Child>(args, p.err);
-    auto listen = p.child->wait_line("listening on 127.0.0.1:", kStart);
-    auto http = p.child->wait_line("http on 127.0.0.1:", kStart);
-    INFO("stderr of " << name << ": " << read_file(p.err));
-    REQUIRE(listen);
-    REQUIRE(http);
-    p.port = static_cast<std::uint16_t>(std::stoi(*listen));
-    p.http = static_cast<std::uint16_t>(std::stoi(*http));
-    return p;
-  }
+struct VarCluster : NodeCluster {
+  VarCluster() : NodeCluster(kVariablesConfig) {}
 
   // Three nodes, n2 and n3 seeded with n1; waits until each sees the others active.
   void form() {
     start("n1", "");
-    const std::string seed = "127.0.0.1:" + std::to_string(procs["n1"].port);
-    start("n2", seed);
-    start("n3", seed);
-    REQUIRE(wait_until(
-        [&] {
-          for (const auto& a : {"n1", "n2", "n3"}) {
-            auto r = http_get(procs[a].http, "/status");
-            if (r.status != 200) return false;
-            auto s = json::parse(r.body, nullptr, false);
-            int active = 0;
-            for (const auto& m : s["members"]) active += m["state"] == "active";
-            if (active != 3) return false;
-          }
-          return true;
-        },
-        milliseconds(10000), milliseconds(50)));
+    start("n2", addr("n1"));
+    start("n3", addr("n1"));
+    REQUIRE(formed({"n1", "n2", "n3"}, Millis(10000)));
   }
 
-  HttpReply send(const std::string& node, const std::string& method, const std::string& path, const std::string& body = "") {
-    return http_request(procs.at(node).http, method, path, body);
-  }
-
+  // `var`'s value on `node` (null if it does not answer 200).
   json read(const std::string& node, const std::string& var) {
-    auto r = send(node, "GET", "/variables/" + var);
+    auto r = request(node, "GET", "/variables/" + var);
     if (r.status != 200) return json();
     auto j = json::parse(r.body, nullptr, false);
     return j.is_discarded() ? json() : j["value"];
   }
 
   bool all_read(const std::string& var, const json& want) {
-    return wait_until(
+    return mabeam::real::wait_until(
         [&] {
           for (const auto& n : {"n1", "n2", "n3"})
             if (read(n, var) != want) return false;
           return true;
         },
-        kConverge, milliseconds(50));
+        kConverge, Millis(50));
   }
-
-  TempDir dir;
-  std::string cookie;
-  std::string config;
-  std::map<std::string, Proc> procs;
 };
 
 }  // namespace
@@ -117,16 +65,16 @@ TEST_CASE("variables: an eventual variable written on one real node converges on
   VarCluster c;
   c.form();
   CHECK(c.read("n2", "x").is_null());  // never written
-  auto w = c.send("n1", "PUT", "/variables/x", R"({"v": 1})");
+  auto w = c.request("n1", "PUT", "/variables/x", R"({"v": 1})");
   INFO(w.body);
   REQUIRE(w.status == 200);
   CHECK(json::parse(w.body)["ok"] == true);
   CHECK(c.all_read("x", json{{"v", 1}}));
   // A later write on another node wins everywhere (last writer wins on hybrid clocks).
-  REQUIRE(c.send("n3", "PUT", "/variables/x", "\"second\"").status == 200);
+  REQUIRE(c.request("n3", "PUT", "/variables/x", "\"second\"").status == 200);
   CHECK(c.all_read("x", "second"));
   // /status lists the variables with their values, and each member's gossiped node info.
-  auto status = json::parse(http_get(c.procs["n2"].http, "/status").body);
+  auto status = json::parse(c.request("n2", "GET", "/status").body);
   CHECK(status["variables"]["x"] == "second");
   bool n1_info = false;
   for (const auto& m : status["members"])
@@ -138,42 +86,42 @@ TEST_CASE("variables: increments made on every real node sum up on every node, a
   VarCluster c;
   c.form();
   for (const auto& n : {"n1", "n2", "n3"})
-    for (int i = 0; i < 3; ++i) REQUIRE(c.send(n, "POST", "/variables/hits?op=incr", "2").status == 200);
+    for (int i = 0; i < 3; ++i) REQUIRE(c.request(n, "POST", "/variables/hits?op=incr", "2").status == 200);
   CHECK(c.all_read("hits", 18));
-  REQUIRE(c.send("n1", "POST", "/variables/tags?op=add", "\"a\"").status == 200);
-  REQUIRE(c.send("n2", "POST", "/variables/tags?op=add", "\"b\"").status == 200);
+  REQUIRE(c.request("n1", "POST", "/variables/tags?op=add", "\"a\"").status == 200);
+  REQUIRE(c.request("n2", "POST", "/variables/tags?op=add", "\"b\"").status == 200);
   CHECK(c.all_read("tags", json::array({"a", "b"})));
-  REQUIRE(c.send("n3", "POST", "/variables/tags?op=remove", "\"a\"").status == 200);
+  REQUIRE(c.request("n3", "POST", "/variables/tags?op=remove", "\"a\"").status == 200);
   CHECK(c.all_read("tags", json::array({"b"})));
 }
 
 TEST_CASE("variables: bad requests to /variables get clear errors and change nothing", "[real]") {
   VarCluster c;
   c.start("n1", "");
-  auto unknown = c.send("n1", "GET", "/variables/nope");
+  auto unknown = c.request("n1", "GET", "/variables/nope");
   CHECK(unknown.status == 404);
   CHECK(unknown.body.find("unknown variable \"nope\"") != std::string::npos);
-  auto not_json = c.send("n1", "PUT", "/variables/x", "{oops");
+  auto not_json = c.request("n1", "PUT", "/variables/x", "{oops");
   CHECK(not_json.status == 400);
   CHECK(not_json.body.find("not a JSON value") != std::string::npos);
-  auto empty = c.send("n1", "PUT", "/variables/x", "");
+  auto empty = c.request("n1", "PUT", "/variables/x", "");
   CHECK(empty.status == 400);
-  auto no_op = c.send("n1", "POST", "/variables/x", "1");
+  auto no_op = c.request("n1", "POST", "/variables/x", "1");
   CHECK(no_op.status == 400);
   CHECK(no_op.body.find("needs ?op=") != std::string::npos);
-  auto wrong_op = c.send("n1", "POST", "/variables/hits?op=set", "5");
+  auto wrong_op = c.request("n1", "POST", "/variables/hits?op=set", "5");
   CHECK(wrong_op.status == 409);
   CHECK(wrong_op.body.find("does not apply to a g_counter") != std::string::npos);
-  auto negative = c.send("n1", "POST", "/variables/hits?op=incr", "-1");
+  auto negative = c.request("n1", "POST", "/variables/hits?op=incr", "-1");
   CHECK(negative.status == 409);
   CHECK(c.read("n1", "x").is_null());
   CHECK(c.read("n1", "hits") == 0);  // a counter never incremented reads 0
-  auto del = c.send("n1", "DELETE", "/variables/x");
+  auto del = c.request("n1", "DELETE", "/variables/x");
   CHECK(del.status == 405);
-  auto list = json::parse(c.send("n1", "GET", "/variables").body);
+  auto list = json::parse(c.request("n1", "GET", "/variables").body);
   REQUIRE(list["variables"].size() == 3);
   CHECK(list["variables"][0]["name"] == "x");
   CHECK(list["variables"][1]["resolve"] == "g_counter");
-  auto status = json::parse(http_get(c.procs["n1"].http, "/status").body);
+  auto status = json::parse(c.request("n1", "GET", "/status").body);
   CHECK(status["mode"] == "normal");
 }
