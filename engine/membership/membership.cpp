@@ -299,16 +299,7 @@ void Membership::push_pull_tick() {
       node_.metrics().inc("membership_push_pulls_total");
     }
   }
-  ctx_.after(push_pull_interval(), [this] { push_pull_tick(); });
-}
-
-DurationUs Membership::push_pull_interval() const {
-  // memberlist's pushPullScale: one more interval per doubling of the cluster above 32.
-  constexpr double threshold = 32;
-  const auto n = static_cast<double>(cluster_size());
-  if (n <= threshold) return config_.push_pull_interval;
-  const auto mult = static_cast<DurationUs>(std::ceil(std::log2(n) - std::log2(threshold))) + 1;
-  return config_.push_pull_interval * mult;
+  ctx_.after(config_.push_pull_interval, [this] { push_pull_tick(); });
 }
 
 void Membership::heard_from(const std::string& from) {

@@ -32,9 +32,10 @@
 //   who gossip it on. A restarted node comes back with a higher incarnation (its boot
 //   count, or one more than what the cluster last knew of it, through refutation).
 //
-// - Push-pull scaling. Above 32 members the push-pull interval grows with log2 of the
-//   cluster size (memberlist's rule), so full-state exchanges cost O(n log n) bytes per
-//   interval cluster-wide rather than O(n^2).
+// - Push-pull is not scaled with the cluster size (memberlist stretches it above 32
+//   members): measured here, the tail of detection times rests on push-pull (at 50 nodes
+//   with 1% loss the p99 went from 11.8 s to 21.6 s with memberlist's scaling), and a full
+//   state of 500 members every 30 s is about 0.5 KB/s per node.
 // - Reaping. A member held down or left for reap_after (24 h by default, Serf's reconnect
 //   and tombstone timeouts) is forgotten, so churn does not grow the member list forever.
 //   News of the death or departure of a node this node does not know is ignored (as
@@ -106,8 +107,6 @@ class Membership : public Service, public MembershipView {
   std::size_t queued_updates() const { return queue_.size(); }
   int queued_transmits(const std::string& node) const { return queue_.transmits(node); }
   int retransmit_limit() const;
-  // The push-pull interval for the current cluster size (scaled above 32 members).
-  DurationUs push_pull_interval() const;
   // The suspicion timeout now in force for a suspected member; 0 if it is not suspected.
   DurationUs suspicion_timeout(const std::string& node) const;
 

@@ -595,24 +595,6 @@ TEST_CASE("membership: a member that moved on before reap_after is not forgotten
   CHECK(f.m->members().size() == 3);
 }
 
-TEST_CASE("membership: the push-pull interval grows by one interval per doubling above 32 members", "[membership]") {
-  auto interval_with = [](int others) {
-    MembershipConfig c = fast_config();
-    c.push_pull_interval = sec(10);
-    Fixture f({}, c);
-    std::vector<std::string> names;
-    for (int i = 0; i < others; ++i) names.push_back("m" + std::to_string(i));
-    f.learn(names);
-    return f.m->push_pull_interval();
-  };
-  CHECK(interval_with(9) == sec(10));    // 10 members
-  CHECK(interval_with(31) == sec(10));   // 32
-  CHECK(interval_with(32) == sec(20));   // 33: ceil(log2(33) - 5) + 1 = 2
-  CHECK(interval_with(63) == sec(20));   // 64
-  CHECK(interval_with(64) == sec(30));   // 65
-  CHECK(interval_with(511) == sec(50));  // 512: 4 + 1
-}
-
 TEST_CASE("membership: a hint (closed connection) probes the member at once; only an unanswered probe makes it suspect", "[membership]") {
   Fixture f;
   f.learn({"n2", "n3", "n4"});
