@@ -51,10 +51,12 @@ class CursorChartView : public QChartView {
     for (const Series& s : data.series)
       for (const QPointF& p : s.points) integral = integral && p.y() == std::floor(p.y());
     if (integral && ymax <= 10) {
-      // Small counts: one tick per whole number.
-      const double top = std::max(2.0, std::ceil(ymax * 1.1));
+      // Small counts: ticks on whole numbers, at most six of them so the labels fit a short chart.
+      double top = std::max(2.0, std::ceil(ymax * 1.1));
+      const double step = std::ceil(top / 5);
+      top = step * std::ceil(top / step);
       y->setRange(0, top);
-      y->setTickCount(static_cast<int>(top) + 1);
+      y->setTickCount(static_cast<int>(top / step) + 1);
     } else {
       y->setRange(0, ymax * 1.08);
       y->applyNiceNumbers();
