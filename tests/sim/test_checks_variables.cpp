@@ -213,3 +213,179 @@ TEST_CASE("session_guarantees: fails when a later read goes back in time", "[che
   CHECK(r.detail ==
         "session s read cart at n3 at 2.400s and went back in time: an earlier read had seen n4#1, n3 had only up to #0");
 }
+
+// var_state: a replica took in whole states at once (a transfer from a peer, or its log at
+// a restart); the checks count every write a state carries as applied, all at that moment.
+// Each history below is judged right only if var_state is read: the failing ones hide the
+// bug inside a state, the passing ones would fail if the state were ignored.
+
+namespace {
+// n1 writes post; n2 applies it and writes comment (so the comment depends on the post),
+// then comment#2. n3 takes in a state from n2 carrying `vars` (a JSON object: var -> {vv,
+// value}); then n3 applies n2's comment#2 (which depends on post n1#1 and comment n2#1) as
+// a single write. "comment" sorts before "post": a state's variables are exposed together,
+// not one by one in name order.
+std::string causal_state(const std::string& vars) {
+  return kStart + R"({"t":1000000,"node":"n1","ev":"var_write","var":"post","op":"set","value":1,"ok":true,"seq":1,"consistency":"causal"}
+{"t":1000000,"node":"n1","ev":"var_apply","var":"post","origin":"n1","seq":1,"value":1}
+{"t":1100000,"node":"n2","ev":"var_apply","var":"post","origin":"n1","seq":1,"value":1}
+{"t":1200000,"node":"n2","ev":"var_write","var":"comment","op":"set","value":2,"ok":true,"seq":1,"consistency":"causal"}
+{"t":1200000,"node":"n2","ev":"var_apply","var":"comment","origin":"n2","seq":1,"value":2}
+{"t":1300000,"node":"n3","ev":"var_state","source":"transfer","from":"n2","vars":)" + vars + R"(}
+{"t":1400000,"node":"n2","ev":"var_write","var":"comment","op":"set","value":3,"ok":true,"seq":2,"consistency":"causal"}
+{"t":1400000,"node":"n2","ev":"var_apply","var":"comment","origin":"n2","seq":2,"value":3}
+{"t":1500000,"node":"n3","ev":"var_apply","var":"comment","origin":"n2","seq":2,"value":3}
+)";
+}
+const std::string kStateBoth = R"({"comment":{"vv":{"n2":1},"value":2},"post":{"vv":{"n1":1},"value":1}})";
+const std::string kStateComment = R"({"comment":{"vv":{"n2":1},"value":2}})";
+}  // namespace
+
+TEST_CASE("causal_order: holds when a transferred state carries a write with the write it depends on",
+          "[checks][variables][var_state]") {
+  // Were the state ignored, n3's apply of comment n2#2 would skip comment n2#1 and lack
+  // post n1#1.
+  auto r = run_one(causal_state(kStateBoth), named("causal_order"));
+  INFO(r.detail);
+  CHECK(r.ok);
+  // n2's apply of post n1#1, the two writes in n3's state, n3's apply of comment n2#2.
+  CHECK(r.detail == "4 remote applies, each after the writes it depends on");
+}
+
+TEST_CASE("causal_order: holds when a state carries a write whose dependency the node applied before",
+          "[checks][variables][var_state]") {
+  std::string body = causal_state(kStateComment);
+  const std::string post_first = R"({"t":1250000,"node":"n3","ev":"var_apply","var":"post","origin":"n1","seq":1,"value":1}
+)";
+  body.insert(body.find(R"({"t":1300000,"node":"n3")"), post_first);
+  auto r = run_one(body, named("causal_order"));
+  INFO(r.detail);
+  CHECK(r.ok);
+}
+
+TEST_CASE("causal_order: fails when a transferred state exposes a write without the write it depends on",
+          "[checks][variables][var_state]") {
+  auto r = run_one(causal_state(kStateComment), named("causal_order"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "n3 exposed comment n2#1 at 1.300s in a state from n2 without post n1#1, which n2 had applied before writing it");
+}
+
+TEST_CASE("causal_order: fails when a state replayed from the log at a restart exposes a write without its dependency",
+          "[checks][variables][var_state]") {
+  // n3 held both before its crash; the restart forgets them, and its log gives back only
+  // the comments.
+  std::string body = causal_state(kStateBoth) + R"({"t":2000000,"node":"n3","ev":"node_crash"}
+{"t":3000000,"node":"n3","ev":"node_restart"}
+{"t":3000000,"node":"n3","ev":"var_state","source":"log","vars":{"comment":{"vv":{"n2":2},"value":3}}}
+)";
+  auto r = run_one(body, named("causal_order"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "n3 exposed comment n2#1 at 3.000s in a state from its log without post n1#1, which n2 had applied before writing it");
+}
+
+namespace {
+// writes_and_applies, except that n3 gets both variables as one state from n1 (at 2s)
+// instead of var_apply events.
+std::string converged_by_state(const std::string& n3_counter, const std::string& n3_set) {
+  std::string body = writes_and_applies("5", R"(["b"])");
+  // Drop n3's two applies: its values come only from the state.
+  for (int i = 0; i < 2; ++i) {
+    const auto at = body.find(R"({"t":2000000,"node":"n3","ev":"var_apply")");
+    REQUIRE(at != std::string::npos);
+    body.erase(at, body.find('\n', at) + 1 - at);
+  }
+  return body + R"({"t":2000000,"node":"n3","ev":"var_state","source":"transfer","from":"n1","vars":{"c":{"vv":{"n1":1,"n2":1},"value":)" +
+         n3_counter + R"(},"s":{"vv":{"n1":3},"value":)" + n3_set + R"(}}}
+)";
+}
+}  // namespace
+
+TEST_CASE("variables_converged: holds when a node's values come from a state that agrees", "[checks][variables][var_state]") {
+  // Another state after `by` that brings nothing new (same values) is no change either.
+  auto r = run_one(converged_by_state("5", R"(["b"])") +
+                       R"({"t":7000000,"node":"n4","ev":"var_state","source":"transfer","from":"n2","vars":{"c":{"vv":{"n1":1,"n2":1},"value":5},"s":{"vv":{"n1":3},"value":["b"]}}}
+)",
+                   named("variables_converged", sec(5)));
+  INFO(r.detail);
+  CHECK(r.ok);
+  CHECK(r.detail.find("2 variable(s) agree on 5 live nodes") == 0);
+}
+
+TEST_CASE("variables_converged: fails when a state gives a node a value the others do not hold",
+          "[checks][variables][var_state]") {
+  auto r = run_one(converged_by_state("2", R"(["b"])"), named("variables_converged", sec(5)));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "at 5.000s n3 holds c = 2 but n1 holds 5");
+}
+
+TEST_CASE("variables_converged: fails when a state changes a value after `by`", "[checks][variables][var_state]") {
+  auto r = run_one(converged_by_state("5", R"(["b"])") +
+                       R"({"t":7000000,"node":"n4","ev":"var_state","source":"transfer","from":"n2","vars":{"c":{"vv":{"n1":1,"n2":1,"n3":1},"value":6}}}
+)",
+                   named("variables_converged", sec(5)));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "n4 changed c from 5 to 6 at 7.000s, after 5.000s (a state from n2 arrived late)");
+}
+
+namespace {
+// Session s writes cart at n1; n2 takes in a state (`vars`) from n3, then s reads at n2.
+std::string session_state(const std::string& vars) {
+  return kStart + R"({"t":1000000,"node":"n1","ev":"var_write","var":"cart","op":"add","value":"a","ok":true,"seq":1,"session":"s"}
+{"t":1000000,"node":"n1","ev":"var_apply","var":"cart","origin":"n1","seq":1,"value":["a"]}
+{"t":1500000,"node":"n2","ev":"var_state","source":"transfer","from":"n3","vars":)" + vars + R"(}
+{"t":2000000,"node":"n2","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s"}
+)";
+}
+}  // namespace
+
+TEST_CASE("session_guarantees: holds when a read follows a state that carried the session's write",
+          "[checks][variables][var_state]") {
+  auto r = run_one(session_state(R"({"cart":{"vv":{"n1":1},"value":["a"]}})"), named("session_guarantees"));
+  INFO(r.detail);
+  CHECK(r.ok);
+  CHECK(r.detail == "1 session reads, each with the session's own writes and nothing older than before");
+}
+
+TEST_CASE("session_guarantees: fails when a read follows a state without the session's write",
+          "[checks][variables][var_state]") {
+  // The state carries another writer's write to cart, and n1's write to another variable.
+  auto r = run_one(session_state(R"({"cart":{"vv":{"n4":1},"value":["z"]},"other":{"vv":{"n1":1},"value":1}})"),
+                   named("session_guarantees"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "session s read cart at n2 at 2.000s without its own write n1#1 (n2 had n1's writes up to #0)");
+}
+
+TEST_CASE("session_guarantees: a write seen through a state counts for monotonic reads", "[checks][variables][var_state]") {
+  // The read at n2 saw n4#1 through the state; a later read at n3, which has only n1#1,
+  // goes back in time.
+  auto r = run_one(session_state(R"({"cart":{"vv":{"n1":1,"n4":1},"value":["a","z"]}})") +
+                       R"({"t":2300000,"node":"n3","ev":"var_apply","var":"cart","origin":"n1","seq":1,"value":["a"]}
+{"t":2400000,"node":"n3","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s"}
+)",
+                   named("session_guarantees"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail ==
+        "session s read cart at n3 at 2.400s and went back in time: an earlier read had seen n4#1, n3 had only up to #0");
+}
+
+TEST_CASE("session_guarantees: a restart forgets what a node applied until its log state gives it back",
+          "[checks][variables][var_state]") {
+  auto base = session_state(R"({"cart":{"vv":{"n1":1},"value":["a"]}})");
+  const std::string restart = R"({"t":2500000,"node":"n2","ev":"node_crash"}
+{"t":2600000,"node":"n2","ev":"node_restart"}
+)";
+  const std::string read = R"({"t":3000000,"node":"n2","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s"}
+)";
+  SECTION("the log's state carries the write") {
+    auto r = run_one(base + restart + R"({"t":2600000,"node":"n2","ev":"var_state","source":"log","vars":{"cart":{"vv":{"n1":1},"value":["a"]}}}
+)" + read,
+                     named("session_guarantees"));
+    INFO(r.detail);
+    CHECK(r.ok);
+  }
+  SECTION("the log held nothing") {
+    auto r = run_one(base + restart + read, named("session_guarantees"));
+    CHECK_FALSE(r.ok);
+    CHECK(r.detail == "session s read cart at n2 at 3.000s without its own write n1#1 (n2 had n1's writes up to #0)");
+  }
+}
