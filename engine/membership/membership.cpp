@@ -378,15 +378,12 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
         return;
       }
       if (it == members_.end()) return;  // not known here (or already forgotten): ignored
-      {
-        Member& m = it->second;
-        if (u.incarnation < m.incarnation) return;
-        if (m.state == MemberState::down || m.state == MemberState::left) {
-          if (m.state == MemberState::down) m.incarnation = u.incarnation;
-          return;
-        }
-      }
       Member& m = it->second;
+      if (u.incarnation < m.incarnation) return;
+      if (m.state == MemberState::down || m.state == MemberState::left) {
+        if (m.state == MemberState::down) m.incarnation = u.incarnation;
+        return;
+      }
       m.incarnation = u.incarnation;
       clear_suspicion(u.node);
       set_state(u.node, m, MemberState::down);
