@@ -1,7 +1,8 @@
 // `mabeam trace summary|perfetto|dot TRACE [-o OUT]` (DESIGN.md, "Command line"): reads a
 // trace with the strict reader (sim/trace_reader.h) and writes one of the conversions of
-// sim/trace_convert.h. Exit 0 on success; 2 on a bad command line, a missing or malformed
-// trace, or an output file that cannot be written.
+// sim/trace_convert.h. `mabeam trace merge TRACE... [-o OUT]` puts the traces of several real
+// nodes on one clock in one trace (sim/trace_merge.h). Exit 0 on success; 2 on a bad command
+// line, a missing or malformed trace, or an output file that cannot be written.
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
@@ -9,6 +10,7 @@
 
 #include "app/commands.h"
 #include "sim/trace_convert.h"
+#include "sim/trace_merge.h"
 #include "sim/trace_reader.h"
 
 namespace mabeam::app {
@@ -29,6 +31,8 @@ const char* kFooter =
     "  dot       a Graphviz digraph: nodes coloured by final state, a -> b edges labelled\n"
     "            with messages sent (and dropped), partitions in effect at the end as\n"
     "            clusters; render with `dot -Tsvg OUT.dot -o OUT.svg`\n"
+    "  merge     the traces of several real nodes (one file each) as one trace, on one clock\n"
+    "            (each real trace's header has the wall clock at its start); for the viewer\n"
     "\n"
     "TRACE is a trace file in the mabeam JSON Lines format (docs/trace-format.md), or - for\n"
     "standard input. The output goes to standard output unless -o is given.\n"
@@ -37,13 +41,15 @@ const char* kFooter =
     "  mabeam trace summary run.jsonl\n"
     "  mabeam trace perfetto run.jsonl -o run.perfetto.json\n"
     "  mabeam trace dot run.jsonl | dot -Tpng -o topology.png\n"
+    "  mabeam trace merge n1.jsonl n2.jsonl n3.jsonl -o cluster.jsonl && mabeam-viz cluster.jsonl\n"
     "\n"
     "exit codes: 0 done, 2 bad command line, unreadable or malformed trace, unwritable output\n";
 
 }  // namespace
 
 int cmd_trace(int argc, char** argv) {
-  CLI::App app{"Summarize a mabeam trace, or convert it to Perfetto JSON or Graphviz DOT.", "mabeam trace"};
+  CLI::App app{"Summarize a mabeam trace, convert it to Perfetto JSON or Graphviz DOT, or merge real nodes' traces.",
+               "mabeam trace"};
   app.footer(kFooter);
   app.require_subcommand(1, 1);
 
@@ -64,6 +70,10 @@ int cmd_trace(int argc, char** argv) {
     sub->add_option("TRACE", trace_path, "trace file (JSON Lines), or - for standard input")->required();
     sub->add_option("-o,--output", out_path, "write here instead of standard output");
   }
+  std::vector<std::string> merge_paths;
+  CLI::App* merge = app.add_subcommand("merge", "merge the traces of several real nodes into one, on one clock");
+  merge->add_option("TRACE", merge_paths, "trace files of real nodes (at least two)")->required();
+  merge->add_option("-o,--output", out_path, "write here instead of standard output");
 
   try {
     app.parse(argc, argv);
@@ -72,21 +82,51 @@ int cmd_trace(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitBadInput;
   }
 
+  auto read = [](const std::string& path) -> Result<sim::Trace> {
+    Result<sim::Trace> trace = path == "-" ? sim::parse_trace(std::cin) : sim::read_trace_file(path);
+    if (!trace) {
+      const Status& s = trace.status();
+      // Open failures already name the file; the reader's "line N: ..." errors do not.
+      const bool names_file = s.code() == Status::Code::not_found || s.code() == Status::Code::io_error;
+      std::cerr << "mabeam trace: " << (names_file ? "" : path + ": ") << s.message() << '\n';
+    }
+    return trace;
+  };
+
+  if (app.got_subcommand("merge")) {
+    std::vector<std::pair<std::string, sim::Trace>> inputs;
+    for (const auto& path : merge_paths) {
+      auto trace = read(path);
+      if (!trace) return kExitBadInput;
+      inputs.emplace_back(path, std::move(*trace));
+    }
+    auto merged = sim::merge_traces(inputs);
+    if (!merged) {
+      std::cerr << "mabeam trace merge: " << merged.status().message() << '\n';
+      return kExitBadInput;
+    }
+    if (out_path.empty()) {
+      std::cout << *merged << std::flush;
+      return std::cout ? kExitOk : kExitBadInput;
+    }
+    std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+    out << *merged;
+    out.close();
+    if (!out) {
+      std::cerr << "mabeam trace: cannot write " << out_path << '\n';
+      return kExitBadInput;
+    }
+    return kExitOk;
+  }
+
   const Form* form = nullptr;
   for (const auto& f : forms) {
     if (app.got_subcommand(f.name)) form = &f;
   }
   if (form == nullptr) return kExitBadInput;  // require_subcommand makes this unreachable
 
-  Result<sim::Trace> trace = trace_path == "-" ? sim::parse_trace(std::cin) : sim::read_trace_file(trace_path);
-  if (!trace) {
-    const Status& s = trace.status();
-    // Open failures already name the file; the reader's "line N: ..." errors do not.
-    const bool names_file = s.code() == Status::Code::not_found || s.code() == Status::Code::io_error;
-    std::cerr << "mabeam trace: " << (names_file ? "" : trace_path + ": ") << s.message() << '\n';
-    return kExitBadInput;
-  }
-
+  Result<sim::Trace> trace = read(trace_path);
+  if (!trace) return kExitBadInput;
   const sim::Trace& parsed = *trace;
 
   if (out_path.empty()) {

@@ -60,7 +60,8 @@ Status AsioContext::open_trace(const std::string& path, const std::vector<std::s
     if (i) header += ',';
     append_json_string(header, nodes[i]);
   }
-  header += "]}\n";
+  // The wall clock at t = 0, so `mabeam trace merge` can put several nodes' traces on one clock.
+  header += "],\"start_unix_us\":" + std::to_string(wall_now() - now()) + "}\n";
   std::fputs(header.c_str(), trace_);
   std::fflush(trace_);
   return Status::ok();

@@ -122,6 +122,10 @@ Status check_header(const nlohmann::json& h, TraceHeader& header) {
     if (!scenario->is_string()) return bad("\"scenario\" must be a string, found " + found(*scenario));
     header.scenario = scenario->get<std::string>();
   }
+  if (auto start = h.find("start_unix_us"); start != h.end()) {
+    if (!start->is_number_integer()) return bad("\"start_unix_us\" must be an integer (microseconds), found " + found(*start));
+    header.start_unix_us = start->get<std::int64_t>();
+  }
   return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct TraceHeader {
   std::uint64_t seed = 0;
   std::string scenario;
   std::vector<std::string> nodes;
+  // Real traces: the wall clock (microseconds since the Unix epoch) at t = 0, so the traces
+  // of several nodes can be merged onto one time base (trace_merge.h).
+  std::optional<std::int64_t> start_unix_us;
 };
 
 struct TraceRecord {

@@ -5,7 +5,9 @@
 // the NodeCluster fixture (node_cluster.h); every wait is bounded and polls /status or
 // /variables; every child is killed and reaped by its destructor.
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "node_cluster.h"
 
@@ -124,4 +126,35 @@ TEST_CASE("variables: bad requests to /variables get clear errors and change not
   CHECK(list["variables"][1]["resolve"] == "g_counter");
   auto status = json::parse(c.request("n1", "GET", "/status").body);
   CHECK(status["mode"] == "normal");
+}
+
+TEST_CASE("variables: the traces of the real nodes merge into one trace on one clock", "[real]") {
+  VarCluster c;
+  c.form();
+  REQUIRE(c.request("n1", "PUT", "/variables/x", "7").status == 200);
+  REQUIRE(c.all_read("x", 7));
+  for (const auto& n : {"n1", "n2", "n3"}) c.node(n).process->signal(SIGTERM);
+  for (const auto& n : {"n1", "n2", "n3"}) REQUIRE(c.node(n).process->wait_exit(Millis(5000)) == 0);
+  const std::string out = c.dir().file("all.jsonl");
+  auto merge = mabeam::real::ChildProcess::spawn({MABEAM_BINARY, "trace", "merge", c.dir().file("n1.jsonl"),
+                                                  c.dir().file("n2.jsonl"), c.dir().file("n3.jsonl"), "-o", out});
+  REQUIRE(merge);
+  REQUIRE((*merge)->wait_exit(Millis(5000)) == 0);
+  std::istringstream lines(mabeam::real::read_text_file(out));
+  std::string line;
+  REQUIRE(std::getline(lines, line));
+  const json header = json::parse(line);
+  CHECK(header["nodes"] == json::array({"n1", "n2", "n3"}));
+  std::int64_t last = 0, applied_elsewhere = 0, starts = 0;
+  bool ordered = true;
+  while (std::getline(lines, line)) {
+    const json e = json::parse(line);
+    ordered = ordered && e["t"].get<std::int64_t>() >= last;
+    last = e["t"].get<std::int64_t>();
+    starts += e["ev"] == "node_start";
+    applied_elsewhere += e["ev"] == "var_apply" && e["origin"] == "n1" && e["node"] != "n1";
+  }
+  CHECK(ordered);
+  CHECK(starts == 3);
+  CHECK(applied_elsewhere == 2);  // n1's write applied on n2 and n3, both in the one trace
 }
