@@ -10,9 +10,11 @@
 #include "engine/variables/rendezvous.h"
 #include "engine/variables/variables.h"
 #include "tests/engine/fake_context.h"
+#include "tests/engine/variables_host.h"
 
 using namespace mabeam;
 using namespace mabeam::vars;
+using namespace mabeam::vars::testing;
 
 namespace {
 
@@ -186,61 +188,6 @@ TEST_CASE("messages: writes and digests round-trip, and garbage decodes to an er
 }
 
 namespace {
-
-// A static membership view for service tests.
-class FixedView : public MembershipView {
- public:
-  std::vector<MemberInfo> infos;
-  std::vector<MemberInfo> members() const override { return infos; }
-  MemberState state_of(const std::string& n) const override {
-    for (const auto& m : infos)
-      if (m.name == n) return m.state;
-    return MemberState::down;
-  }
-  int subscribe(Listener l) override {
-    listeners.push_back(std::move(l));
-    return static_cast<int>(listeners.size());
-  }
-  void unsubscribe(int) override {}
-  void add_peer(const std::string&) override {}
-  void set(const std::string& n, MemberState s) {
-    for (auto& m : infos)
-      if (m.name == n) {
-        const MemberState before = m.state;
-        m.state = s;
-        for (auto& l : listeners) l(n, before, s);
-      }
-  }
-  std::vector<Listener> listeners;
-};
-
-struct Host {
-  explicit Host(const std::string& name, const std::vector<std::string>& cluster, std::vector<VariableSpec> specs)
-      : ctx(name), node(ctx) {
-    for (const auto& n : cluster) {
-      MemberInfo m;
-      m.name = n;
-      m.state = MemberState::active;
-      view.infos.push_back(std::move(m));
-    }
-    node.expose<MembershipView>(&view);
-    guard = &node.add<PartitionGuard>(cluster);
-    VariablesConfig config;
-    svc = &node.add<VariablesService>(std::move(specs), config);
-    node.start();
-  }
-  OpOutcome call(ClientOp op, SessionToken token = {}) {
-    OpOutcome got;
-    got.error = "no answer";
-    svc->submit(std::move(op), std::move(token), [&](const OpOutcome& o) { got = o; });
-    return got;
-  }
-  test::FakeContext ctx;
-  Node node;
-  FixedView view;
-  PartitionGuard* guard;
-  VariablesService* svc;
-};
 
 // Delivers every message each host sent (in order) to its addressee, until quiet.
 void pump(std::vector<Host*> hosts) {

@@ -15,9 +15,11 @@
 #include "engine/variables/setup.h"
 #include "engine/variables/variables.h"
 #include "tests/engine/fake_context.h"
+#include "tests/engine/variables_host.h"
 
 using namespace mabeam;
 using namespace mabeam::vars;
+using namespace mabeam::vars::testing;
 
 namespace {
 
@@ -188,60 +190,6 @@ TEST_CASE("or_set: a remove concurrent with an add of the same element keeps the
 namespace {
 
 // ---- the service -----------------------------------------------------------------------
-
-class FixedView : public MembershipView {
- public:
-  std::vector<MemberInfo> infos;
-  std::vector<MemberInfo> members() const override { return infos; }
-  MemberState state_of(const std::string& n) const override {
-    for (const auto& m : infos)
-      if (m.name == n) return m.state;
-    return MemberState::down;
-  }
-  int subscribe(Listener) override { return 1; }
-  void unsubscribe(int) override {}
-  void add_peer(const std::string&) override {}
-};
-
-test::MemoryStorage& disk_of(test::FakeContext& ctx) { return static_cast<test::MemoryStorage&>(ctx.storage()); }
-
-// One node with the variables service on a FakeContext. Built over a copy of another
-// node's disk, it is that node after a crash and restart.
-struct Host {
-  Host(const std::string& name, const std::vector<std::string>& cluster, std::vector<VariableSpec> specs,
-       VariablesConfig config, const test::MemoryStorage* disk = nullptr)
-      : ctx(name), node(ctx) {
-    if (disk) disk_of(ctx).files = disk->files;
-    for (const auto& n : cluster) {
-      MemberInfo m;
-      m.name = n;
-      m.state = MemberState::active;
-      view.infos.push_back(std::move(m));
-    }
-    node.expose<MembershipView>(&view);
-    node.add<PartitionGuard>(cluster);
-    svc = &node.add<VariablesService>(std::move(specs), config);
-    node.start();
-  }
-  OpOutcome call(ClientOp op, SessionToken token = {}) {
-    OpOutcome got;
-    got.error = "no answer";
-    svc->submit(std::move(op), std::move(token), [&](const OpOutcome& o) { got = o; });
-    return got;
-  }
-  std::vector<test::FakeContext::Sent> take_sent() {
-    auto out = std::move(ctx.sent);
-    ctx.sent.clear();
-    return out;
-  }
-  double counter(const std::string& name) { return node.metrics().counter(name); }
-  std::size_t disk_records() { return disk_of(ctx).files["variables.log"].size(); }
-
-  test::FakeContext ctx;
-  FixedView view;
-  Node node;
-  VariablesService* svc = nullptr;
-};
 
 std::vector<WriteOp> writes_in(const std::vector<test::FakeContext::Sent>& sent) {
   std::vector<WriteOp> out;
