@@ -5,6 +5,7 @@
 // line, a missing or malformed trace, or an output file that cannot be written.
 #include <CLI/CLI.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -93,6 +94,31 @@ int cmd_trace(int argc, char** argv) {
     return trace;
   };
 
+  // Writes to -o's file, or to standard output; the merge path and the conversions share it.
+  auto emit = [&out_path](const std::function<void(std::ostream&)>& write) {
+    if (out_path.empty()) {
+      write(std::cout);
+      std::cout.flush();
+      if (!std::cout) {
+        std::cerr << "mabeam trace: cannot write to standard output\n";
+        return kExitBadInput;
+      }
+      return kExitOk;
+    }
+    std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      std::cerr << "mabeam trace: cannot open " << out_path << " for writing\n";
+      return kExitBadInput;
+    }
+    write(out);
+    out.close();
+    if (!out) {
+      std::cerr << "mabeam trace: cannot write " << out_path << '\n';
+      return kExitBadInput;
+    }
+    return kExitOk;
+  };
+
   if (app.got_subcommand("merge")) {
     std::vector<std::pair<std::string, sim::Trace>> inputs;
     for (const auto& path : merge_paths) {
@@ -105,18 +131,7 @@ int cmd_trace(int argc, char** argv) {
       std::cerr << "mabeam trace merge: " << merged.status().message() << '\n';
       return kExitBadInput;
     }
-    if (out_path.empty()) {
-      std::cout << *merged << std::flush;
-      return std::cout ? kExitOk : kExitBadInput;
-    }
-    std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
-    out << *merged;
-    out.close();
-    if (!out) {
-      std::cerr << "mabeam trace: cannot write " << out_path << '\n';
-      return kExitBadInput;
-    }
-    return kExitOk;
+    return emit([&](std::ostream& out) { out << *merged; });
   }
 
   const Form* form = nullptr;
@@ -127,29 +142,7 @@ int cmd_trace(int argc, char** argv) {
 
   Result<sim::Trace> trace = read(trace_path);
   if (!trace) return kExitBadInput;
-  const sim::Trace& parsed = *trace;
-
-  if (out_path.empty()) {
-    form->write(parsed, std::cout);
-    std::cout.flush();
-    if (!std::cout) {
-      std::cerr << "mabeam trace: cannot write to standard output\n";
-      return kExitBadInput;
-    }
-    return kExitOk;
-  }
-  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    std::cerr << "mabeam trace: cannot open " << out_path << " for writing\n";
-    return kExitBadInput;
-  }
-  form->write(parsed, out);
-  out.close();
-  if (!out) {
-    std::cerr << "mabeam trace: cannot write " << out_path << '\n';
-    return kExitBadInput;
-  }
-  return kExitOk;
+  return emit([&](std::ostream& out) { form->write(*trace, out); });
 }
 
 }  // namespace mabeam::app

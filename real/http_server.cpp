@@ -10,6 +10,7 @@
 #include <set>
 
 #include "real/accept_backoff.h"
+#include "real/tcp_listen.h"
 
 namespace mabeam::real {
 
@@ -132,20 +133,7 @@ HttpServer::~HttpServer() { close(); }
 
 Status HttpServer::listen() {
   Impl& s = *impl_;
-  error_code ec;
-  auto address = asio::ip::make_address(s.listen_at.host, ec);
-  if (ec) {
-    tcp::resolver resolver(s.io);
-    auto results = resolver.resolve(s.listen_at.host, std::to_string(s.listen_at.port), ec);
-    if (ec || results.empty()) return Status::io_error("http " + s.listen_at.str() + ": cannot resolve host");
-    address = results.begin()->endpoint().address();
-  }
-  tcp::endpoint ep(address, s.listen_at.port);
-  s.acceptor.open(ep.protocol(), ec);
-  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor.bind(ep, ec);
-  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::io_error("http " + s.listen_at.str() + ": " + ec.message());
+  if (auto st = listen_on(s.acceptor, s.listen_at); !st) return Status::io_error("http " + s.listen_at.str() + ": " + st.message());
   s.accept_backoff.set_who("mabeam http " + s.listen_at.host + ":" + std::to_string(s.acceptor.local_endpoint().port()));
   s.accept();
   return Status::ok();

@@ -16,6 +16,7 @@
 
 #include "real/accept_backoff.h"
 #include "real/asio_context.h"
+#include "real/tcp_listen.h"
 
 namespace mabeam::real {
 
@@ -193,24 +194,8 @@ void Session::finish() {
 int run_portmap(const PortmapConfig& config) {
   asio::io_context io;
   Server server(io, config);
-  error_code ec;
-  auto address = asio::ip::make_address(config.listen.host, ec);
-  if (ec) {
-    tcp::resolver resolver(io);
-    auto results = resolver.resolve(config.listen.host, std::to_string(config.listen.port), ec);
-    if (ec || results.empty()) {
-      std::fprintf(stderr, "mabeam portmap: cannot resolve %s\n", config.listen.host.c_str());
-      return 1;
-    }
-    address = results.begin()->endpoint().address();
-  }
-  tcp::endpoint ep(address, config.listen.port);
-  server.acceptor.open(ep.protocol(), ec);
-  if (!ec) server.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) server.acceptor.bind(ep, ec);
-  if (!ec) server.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    std::fprintf(stderr, "mabeam portmap: cannot listen on %s: %s\n", config.listen.str().c_str(), ec.message().c_str());
+  if (auto st = listen_on(server.acceptor, config.listen); !st) {
+    std::fprintf(stderr, "mabeam portmap: cannot listen on %s: %s\n", config.listen.str().c_str(), st.message().c_str());
     return 1;
   }
   const auto port = server.acceptor.local_endpoint().port();

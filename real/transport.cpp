@@ -21,6 +21,7 @@
 
 #include "real/accept_backoff.h"
 #include "real/handshake.h"
+#include "real/tcp_listen.h"
 
 namespace mabeam::real {
 
@@ -367,19 +368,7 @@ void Conn::close(const std::string& why, bool quiet) {
 // ---- transport ----
 
 Status Transport::Impl::listen() {
-  error_code ec;
-  asio::ip::address address = asio::ip::make_address(cfg.listen.host, ec);
-  if (ec) {
-    auto results = resolver.resolve(cfg.listen.host, std::to_string(cfg.listen.port), ec);
-    if (ec || results.empty()) return Status::io_error("listen " + cfg.listen.str() + ": cannot resolve host");
-    address = results.begin()->endpoint().address();
-  }
-  tcp::endpoint ep(address, cfg.listen.port);
-  acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::io_error("listen " + cfg.listen.str() + ": " + ec.message());
+  if (auto st = listen_on(acceptor, cfg.listen); !st) return Status::io_error("listen " + cfg.listen.str() + ": " + st.message());
   port = acceptor.local_endpoint().port();
   advertised = cfg.listen.host + ":" + std::to_string(port);
   accept_backoff.set_who("mabeam node " + cfg.name + ": peer listener " + advertised);

@@ -126,8 +126,7 @@ void Membership::hint_unreachable(const std::string& name) {
   ctx_.after(scaled(config_.probe_timeout), [this, seq] {
     auto h = hint_probes_.find(seq);
     if (stopped_ || h == hint_probes_.end() || h->second.acked) return;
-    auto helpers = pick(names_in({MemberState::active}, h->second.target), static_cast<std::size_t>(config_.indirect_probes));
-    for (const auto& helper : helpers) ctx_.send_msg(helper, swim::PingReq{seq, h->second.target, piggyback()});
+    probe_indirectly(seq, h->second.target);
   });
   ctx_.after(scaled(config_.probe_interval), [this, seq] { on_hint_probe_end(seq); });
 }
@@ -198,8 +197,12 @@ void Membership::tick() {
 void Membership::on_probe_timeout(std::uint64_t seq) {
   if (stopped_ || !probe_.active || probe_.acked || probe_.seq != seq) return;
   node_.metrics().inc("membership_indirect_probes_total");
-  auto helpers = pick(names_in({MemberState::active}, probe_.target), static_cast<std::size_t>(config_.indirect_probes));
-  for (const auto& h : helpers) ctx_.send_msg(h, swim::PingReq{seq, probe_.target, piggyback()});
+  probe_indirectly(seq, probe_.target);
+}
+
+void Membership::probe_indirectly(std::uint64_t seq, const std::string& target) {
+  auto helpers = pick(names_in({MemberState::active}, target), static_cast<std::size_t>(config_.indirect_probes));
+  for (const auto& h : helpers) ctx_.send_msg(h, swim::PingReq{seq, target, piggyback()});
 }
 
 void Membership::on_ping(const std::string& from, swim::Ping&& m) {

@@ -150,6 +150,8 @@ class Membership : public Service, public MembershipView {
   // Timers.
   void tick();
   void on_probe_timeout(std::uint64_t seq);
+  // PingReq for our probe `seq` of `target` through indirect_probes random active members.
+  void probe_indirectly(std::uint64_t seq, const std::string& target);
   void on_hint_probe_end(std::uint64_t seq);
   void push_pull_tick();
   void join_attempt();

@@ -620,7 +620,8 @@ TEST_CASE("membership: a hint (closed connection) probes the member at once; onl
   for (const auto& [to, r] : f.sent<PingReq>(since)) indirect += r.target == "n3";
   CHECK(indirect >= 1);
   CHECK(f.m->state_of("n3") == MemberState::active);
-  // Keep other probes answered, so only the hint's probe fails.
+  // One probe interval after the hint: the counters below show it was the hint's probe
+  // that failed, not a regular one.
   const TimeUs hinted = f.ctx.now() - ms(50);
   while (f.ctx.now() < hinted + ms(100)) f.ctx.advance_to(f.ctx.now() + ms(1));
   CHECK(f.m->state_of("n3") == MemberState::suspect);
