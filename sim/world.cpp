@@ -74,12 +74,26 @@ void SimNode::fire_timer(TimerId id) {
   if (slot >= timers_.size() || timers_[slot].gen != static_cast<std::uint32_t>(id >> 32) || !timers_[slot].armed)
     return;  // cancelled, or the node crashed since
   if (paused_) {
-    deferred_.push_back({true, id});
+    deferred_.push_back({Deferred::Kind::timer, id});
     return;
   }
   TimerFn fn = std::move(timers_[slot].fn);
   cancel(id);  // frees the slot before the callback may set new timers
   fn();
+}
+
+void SimNode::notify(Deferred::Kind kind, std::uint32_t peer) {
+  if (!node_) return;
+  if (paused_) {
+    deferred_.push_back({kind, peer});
+    return;
+  }
+  const std::string& name = world_.names_[peer];
+  world_.trace_line(name_, TraceEvent(kind == Deferred::Kind::closed ? "conn_closed" : "conn_refused").with("peer", name));
+  if (auto* view = node_->find<MembershipView>()) {
+    if (kind == Deferred::Kind::closed) view->hint_unreachable(name);
+    else view->hint_refused(name);
+  }
 }
 
 bool SimNode::tracing() const { return world_.options_.trace; }
@@ -97,6 +111,8 @@ World::World(std::vector<std::string> names, LinkParams network, WorldOptions op
     index_.emplace(names_[i], i);
     nodes_.push_back(std::make_unique<SimNode>(*this, i, names_[i], options_.seed));
   }
+  connected_.assign(names_.size() * names_.size(), 0);
+  refusal_pending_.assign(names_.size() * names_.size(), 0);
   if (options_.trace) {
     trace_ += "{\"trace\":\"mabeam\",\"version\":" + std::to_string(kTraceFormatVersion) + ",\"source\":\"sim\",\"seed\":" + std::to_string(options_.seed) +
               ",\"scenario\":";
@@ -135,6 +151,7 @@ void World::boot(std::uint32_t i, const char* ev) {
   }
   n.node_ = std::make_unique<Node>(n);
   n.booted_ = true;
+  ++n.boots_;
   trace_line(n.name_, TraceEvent(ev).with("incarnation", *incarnation));
   installer_(*n.node_, *incarnation);
   n.node_->start();
@@ -154,13 +171,14 @@ void World::crash(std::uint32_t i) {
   trace_line(n.name_, TraceEvent("node_crash"));
   stop_process(n);
   n.disk_.crash();
+  close_connections(i);
 }
 
 void World::stop_process(SimNode& n) {
   n.node_.reset();
   n.clear_timers();
   for (const auto& d : n.deferred_) {
-    if (d.is_timer) continue;
+    if (d.kind != SimNode::Deferred::Kind::message) continue;
     ++counters_.dropped_node_down;
     const auto slot = static_cast<std::uint32_t>(d.id);
     if (options_.trace_messages)
@@ -190,6 +208,7 @@ void World::leave(std::uint32_t i) {
   n.node_->stop();
   stop_process(n);
   n.disk_.flush_all();
+  close_connections(i);
 }
 
 void World::restart(std::uint32_t i) {
@@ -225,8 +244,15 @@ void World::resume(std::uint32_t i) {
   due.swap(n.deferred_);
   SimNode* np = &n;
   for (const auto& d : due) {
-    if (d.is_timer) sched_.at(sched_.now(), [np, id = d.id] { np->fire_timer(id); });
-    else sched_.at(sched_.now(), [this, slot = static_cast<std::uint32_t>(d.id)] { deliver(slot); });
+    using K = SimNode::Deferred::Kind;
+    switch (d.kind) {
+      case K::timer: sched_.at(sched_.now(), [np, id = d.id] { np->fire_timer(id); }); break;
+      case K::message: sched_.at(sched_.now(), [this, slot = static_cast<std::uint32_t>(d.id)] { deliver(slot); }); break;
+      case K::closed:
+      case K::refused:
+        sched_.at(sched_.now(), [np, kind = d.kind, peer = static_cast<std::uint32_t>(d.id)] { np->notify(kind, peer); });
+        break;
+    }
   }
 }
 
@@ -350,15 +376,21 @@ void World::deliver(std::uint32_t slot) {
   if (!dst.up()) reason = "node_down";
   else if (net_.cut(from, dst.index_)) reason = "partition";  // cut while in flight
   if (reason) {
-    if (reason[0] == 'n') ++counters_.dropped_node_down;
-    else ++counters_.dropped_partition;
+    if (reason[0] == 'n') {
+      ++counters_.dropped_node_down;
+      refuse(from, dst.index_);
+    } else {
+      ++counters_.dropped_partition;
+    }
     if (options_.trace_messages)
       trace_line(dst.name_, TraceEvent("msg_drop").with("from", names_[from]).with("type", type_name).with("id", id).with("reason", reason));
     release(slot);
     return;
   }
+  const std::size_t n = names_.size();
+  connected_[from * n + dst.index_] = connected_[dst.index_ * n + from] = 1;
   if (dst.paused_) {
-    dst.deferred_.push_back({false, slot});
+    dst.deferred_.push_back({SimNode::Deferred::Kind::message, slot});
     return;
   }
   // Take the bytes out first: handling the message may send more and grow inflight_.
@@ -372,6 +404,47 @@ void World::deliver(std::uint32_t slot) {
     ++counters_.dropped_decode;
     trace_line(dst.name_, TraceEvent("msg_drop").with("from", names_[from]).with("id", id).with("reason", "decode").with("error", s.message()));
   }
+}
+
+TimeUs World::control_arrival(std::uint32_t from, std::uint32_t to) {
+  constexpr int kTries = 3;
+  constexpr DurationUs kRetransmit = ms(200);
+  for (int attempt = 0; attempt < kTries; ++attempt) {
+    const Network::Fate fate = net_.route(from, to, sched_.now());
+    if (!fate.dropped) return fate.arrive[0] + attempt * kRetransmit;
+    if (fate.dropped[0] == 'p') return -1;  // cut: nothing gets through
+  }
+  return -1;
+}
+
+void World::close_connections(std::uint32_t i) {
+  const std::size_t n = names_.size();
+  for (std::uint32_t j = 0; j < n; ++j) {
+    if (j == i || !connected_[i * n + j]) continue;
+    connected_[i * n + j] = connected_[j * n + i] = 0;
+    if (!nodes_[j]->up()) continue;
+    const TimeUs at = control_arrival(i, j);
+    if (at < 0) continue;
+    SimNode* peer = nodes_[j].get();
+    const std::uint64_t life = peer->boots_;
+    sched_.at(at, [peer, life, i] {
+      if (peer->boots_ == life) peer->notify(SimNode::Deferred::Kind::closed, i);
+    });
+  }
+}
+
+void World::refuse(std::uint32_t from, std::uint32_t dead) {
+  const std::size_t n = names_.size();
+  if (!nodes_[from]->up() || refusal_pending_[from * n + dead]) return;
+  const TimeUs at = control_arrival(dead, from);
+  if (at < 0) return;
+  refusal_pending_[from * n + dead] = 1;
+  SimNode* sender = nodes_[from].get();
+  const std::uint64_t life = sender->boots_;
+  sched_.at(at, [this, sender, life, from, dead] {
+    refusal_pending_[from * names_.size() + dead] = 0;
+    if (sender->boots_ == life && !nodes_[dead]->up()) sender->notify(SimNode::Deferred::Kind::refused, dead);
+  });
 }
 
 std::map<std::string, double> World::node_metrics() const {

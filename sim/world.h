@@ -70,6 +70,7 @@ class SimNode final : public Context {
   std::unique_ptr<Node> node_;
   bool paused_ = false;
   bool booted_ = false;  // has started at least once
+  std::uint64_t boots_ = 0;  // lives so far: a connection event belongs to the life it was sent to
   std::uint64_t pauses_ = 0;  // counts pauses, so a resume ends only the pause it belongs to
   // Clock: local = local_anchor + (global - global_anchor) * (1 + drift); wall = local + offset.
   TimeUs local_anchor_ = 0, global_anchor_ = 0;
@@ -85,9 +86,12 @@ class SimNode final : public Context {
   std::vector<std::uint32_t> timers_free_;
   void clear_timers();
   struct Deferred {
-    bool is_timer;
-    std::uint64_t id;  // timer id, or in-flight message slot
+    enum class Kind : std::uint8_t { timer, message, closed, refused };
+    Kind kind;
+    std::uint64_t id;  // timer id, in-flight message slot, or the peer's index
   };
+  // A connection event from the world (see World, "Connections"); deferred while paused.
+  void notify(Deferred::Kind kind, std::uint32_t peer);
   std::vector<Deferred> deferred_;  // what came due while paused, in order
 };
 
@@ -158,6 +162,11 @@ class World {
   // Drops the running node's volatile state: its services, timers and deferred messages.
   void stop_process(SimNode& n);
   void trace_line(const std::string& node, const TraceEvent& e);
+  // Connections (see the file comment).
+  void close_connections(std::uint32_t i);
+  void refuse(std::uint32_t from, std::uint32_t dead);
+  // When a control packet from -> to sent now arrives, through loss; -1 if it never does.
+  TimeUs control_arrival(std::uint32_t from, std::uint32_t to);
 
   WorldOptions options_;
   NodeInstaller installer_;
@@ -169,6 +178,8 @@ class World {
   std::vector<InFlight> inflight_;
   std::vector<std::uint32_t> inflight_free_;
   std::uint64_t next_msg_id_ = 1;
+  std::vector<std::uint8_t> connected_;        // n*n, symmetric: the pair has a connection
+  std::vector<std::uint8_t> refusal_pending_;  // n*n: a refusal from -> dead is on its way
   Counters counters_;
   std::string trace_;
 };
