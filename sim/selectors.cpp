@@ -81,11 +81,11 @@ bool Selectors::resolve(const ScenarioEvent& e, std::string& node, std::vector<s
   return true;
 }
 
-nlohmann::json resolve_document(nlohmann::json doc, const std::vector<SelectorChoice>& choices) {
+nlohmann::ordered_json resolve_document(nlohmann::ordered_json doc, const std::vector<SelectorChoice>& choices) {
   for (const auto& c : choices) {
-    nlohmann::json& e = doc.at("events").at(c.index);
+    nlohmann::ordered_json& e = doc.at("events").at(c.index);
     if (c.selector == "halves") {
-      e["groups"] = nlohmann::json::array({c.minority});
+      e["groups"] = nlohmann::ordered_json::array({c.minority});
     } else if (e.contains("isolate")) {
       e["isolate"] = c.node;
     } else {

@@ -58,6 +58,6 @@ class Selectors {
 
 // The scenario document with every selector that chose a node replaced by its choice, and
 // `chosen` recording the selector: what a sweep writes for a failing seed.
-nlohmann::json resolve_document(nlohmann::json doc, const std::vector<SelectorChoice>& choices);
+nlohmann::ordered_json resolve_document(nlohmann::ordered_json doc, const std::vector<SelectorChoice>& choices);
 
 }  // namespace mabeam::sim
