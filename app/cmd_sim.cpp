@@ -40,7 +40,9 @@ std::string first_failure(const sim::RunResult& r) {
 }  // namespace
 
 int cmd_sim(int argc, char** argv) {
-  CLI::App app("Runs one scenario in the simulator and prints a report.\n"
+  CLI::App app("Runs one scenario in the simulator and prints a report. The scenario runs as\n"
+               "written: the faults of a swarm block are drawn only by `mabeam sweep --swarm`,\n"
+               "and a failing seed's scenario written by it replays here to the same trace.\n"
                "Exit code: 0 all checks hold, 1 a check failed, 2 bad input.",
                "mabeam sim");
   std::string file, trace_out, report_out, until_text;

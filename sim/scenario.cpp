@@ -10,7 +10,8 @@
 // expected and shows what was found.
 //
 // Verbs and checks whose services are not built yet (agents, consensus, ...) are refused
-// with a message naming the missing service, never ignored. Variable declarations and the
+// with a message naming the missing service, never ignored. Fault selectors, cut layers and
+// the swarm block are read by scenario_swarm.cpp; the reading helpers are scenario_read.h. Variable declarations and the
 // service's tuning are read by the variables service's own parser (engine/variables/setup.h). scenarios/schema.json
 // describes the same format; tests/scenario_schema_check.py keeps the two in agreement.
 #include "sim/scenario.h"

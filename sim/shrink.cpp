@@ -255,6 +255,9 @@ class Shrinker {
       out.check = first.checks[i].check;
       detail_ = first.checks[i].detail;
       for (const auto& n : node_names(current_)) nodes_.insert(n);
+      earliest_ = -1;
+      for (const auto& e : array_of(current_, "events"))
+        if (earliest_ < 0 || duration_of(e["at"]) < earliest_) earliest_ = duration_of(e["at"]);
       kind_ = failure_kind(detail_, nodes_);
       out.fails = true;
       break;
@@ -445,12 +448,14 @@ class Shrinker {
     return false;
   }
 
-  // Events earlier: the gap before each event time closed, or halved.
+  // Events earlier: the gap before each event time closed, or halved; never before the
+  // input's first event (the cluster's start-up comes before it in every scenario).
   bool move_earlier() {
     std::set<TimeUs> times;
     for (const auto& e : array_of(current_, "events")) times.insert(duration_of(e["at"]));
-    TimeUs previous = 0;
+    TimeUs previous = std::max<TimeUs>(0, earliest_);
     for (TimeUs t : times) {
+      if (t <= previous) continue;
       const TimeUs gap = t - previous;
       for (TimeUs by : {gap, (gap / 2) - (gap / 2) % 1000}) {
         if (by < 1000 || spent()) continue;
@@ -469,6 +474,7 @@ class Shrinker {
   Target target_;
   std::string detail_, kind_;     // the target's failure, and the way it failed
   std::set<std::string> nodes_;   // the input's node names
+  TimeUs earliest_ = -1;          // the input's first event time
   std::size_t runs_ = 0;
 };
 

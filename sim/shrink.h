@@ -15,7 +15,8 @@
 // - nodes, last first, with everything naming them (their events, their place in partition
 //   groups, one-way cuts, links, workload node lists, membership seeds);
 // - simulated time: a shorter duration (never before a check's `by`), and events earlier
-//   (the gap before each event time halved, everything after it moved up);
+//   (the gap before each event time closed or halved, everything after it moved up; never
+//   before the input's first event, so the cluster still forms first);
 // - nearby seeds: when a round shrinks nothing, the seeds after and before the current one
 //   that also fail are tried for another round.
 // Rounds repeat until one shrinks nothing, or the budget (runs, wall time) is spent; what
