@@ -98,7 +98,16 @@ void SimNode::notify(Deferred::Kind kind, std::uint32_t peer) {
 
 bool SimNode::tracing() const { return world_.options_.trace; }
 
-void SimNode::emit(const TraceEvent& event) { world_.trace_line(name_, event); }
+void SimNode::emit(const TraceEvent& event) {
+  if (event.ev == "leader") {
+    for (const auto& [key, value] : event.fields)
+      if (key == "term" && std::holds_alternative<std::int64_t>(value)) {
+        leader_term_ = std::get<std::int64_t>(value);
+        leader_claim_ = ++world_.leader_claims_;
+      }
+  }
+  world_.trace_line(name_, event);
+}
 
 // ---- World -------------------------------------------------------------------------------
 
@@ -142,6 +151,22 @@ void World::trace_line(const std::string& node, const TraceEvent& e) {
 
 void World::emit_global(const TraceEvent& e) { trace_line("*", e); }
 
+int World::leader() const {
+  int best = -1;
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    const SimNode& n = *nodes_[i];
+    if (!n.up() || n.leader_term_ < 0) continue;
+    if (best < 0) {
+      best = static_cast<int>(i);
+      continue;
+    }
+    const SimNode& b = *nodes_[static_cast<std::size_t>(best)];
+    if (n.leader_term_ > b.leader_term_ || (n.leader_term_ == b.leader_term_ && n.leader_claim_ > b.leader_claim_))
+      best = static_cast<int>(i);
+  }
+  return best;
+}
+
 void World::boot(std::uint32_t i, const char* ev) {
   SimNode& n = *nodes_[i];
   auto incarnation = record_boot(n.disk_);
@@ -152,6 +177,7 @@ void World::boot(std::uint32_t i, const char* ev) {
   n.node_ = std::make_unique<Node>(n);
   n.booted_ = true;
   ++n.boots_;
+  n.leader_term_ = -1;
   trace_line(n.name_, TraceEvent(ev).with("incarnation", *incarnation));
   installer_(*n.node_, *incarnation);
   n.node_->start();
@@ -275,7 +301,7 @@ void World::disk_fault(std::uint32_t i, DurationUs for_us) {
   });
 }
 
-void World::partition(const std::vector<std::vector<std::string>>& groups) {
+void World::partition(const std::vector<std::vector<std::string>>& groups, const std::string& layer) {
   // Nodes named in no group form one more group together.
   std::vector<std::uint32_t> group_of(names_.size(), static_cast<std::uint32_t>(groups.size()));
   std::string text = "[";
@@ -288,21 +314,30 @@ void World::partition(const std::vector<std::vector<std::string>>& groups) {
     if (g) text += ',';
     text += json_string_array(groups[g]);
   }
-  net_.partition(std::move(group_of));
-  emit_global(TraceEvent("partition").with("groups", RawJson{text + "]"}));
+  net_.partition(layer, std::move(group_of));
+  TraceEvent e("partition");
+  e.with("groups", RawJson{text + "]"});
+  if (!layer.empty()) e.with("layer", layer);
+  emit_global(e);
 }
 
-void World::partition_oneway(const std::vector<std::string>& from, const std::vector<std::string>& to) {
+void World::partition_oneway(const std::vector<std::string>& from, const std::vector<std::string>& to,
+                             const std::string& layer) {
   std::vector<std::uint32_t> f, t;
   for (const auto& n : from) f.push_back(static_cast<std::uint32_t>(index_of(n)));
   for (const auto& n : to) t.push_back(static_cast<std::uint32_t>(index_of(n)));
-  net_.partition_oneway(f, t);
-  emit_global(TraceEvent("partition_oneway").with("from", RawJson{json_string_array(from)}).with("to", RawJson{json_string_array(to)}));
+  net_.partition_oneway(layer, f, t);
+  TraceEvent e("partition_oneway");
+  e.with("from", RawJson{json_string_array(from)}).with("to", RawJson{json_string_array(to)});
+  if (!layer.empty()) e.with("layer", layer);
+  emit_global(e);
 }
 
-void World::heal() {
-  net_.heal();
-  emit_global(TraceEvent("heal"));
+void World::heal(const std::string& layer) {
+  net_.heal(layer);
+  TraceEvent e("heal");
+  if (!layer.empty()) e.with("layer", layer);
+  emit_global(e);
 }
 
 void World::link(const std::string& from, const std::string& to, const std::optional<Latency>& latency,
