@@ -15,7 +15,8 @@ const char* kUsage =
     "  sim FILE        run one scenario and print a report (exit 0 ok, 1 a check failed, 2 bad input)\n"
     "  check PATH...   run scenario files or folders, one line each\n"
     "  sweep FILE      run a scenario over many seeds, print failing seeds and how to replay them\n"
-    "  trace           summarize a trace or convert it to Perfetto JSON or Graphviz DOT\n"
+    "  trace           summarize a trace, convert it (Perfetto JSON, Graphviz DOT, a history), merge traces\n"
+    "  lincheck FILE   check a history (mabeam's or any system's) for linearizability\n"
     "  bench           run the benchmark suite\n"
     "  node            run one real node\n"
     "  portmap         run the port mapper (name -> address registry, like Erlang's EPMD)\n";
@@ -32,8 +33,9 @@ int main(int argc, char** argv) {
     const char* name;
     int (*fn)(int, char**);
   };
-  static const Entry entries[] = {{"sim", cmd_sim},     {"check", cmd_check}, {"sweep", cmd_sweep}, {"trace", cmd_trace},
-                                  {"bench", cmd_bench}, {"node", cmd_node},   {"portmap", cmd_portmap}};
+  static const Entry entries[] = {{"sim", cmd_sim},         {"check", cmd_check}, {"sweep", cmd_sweep},
+                                  {"trace", cmd_trace},     {"lincheck", cmd_lincheck}, {"bench", cmd_bench},
+                                  {"node", cmd_node},       {"portmap", cmd_portmap}};
   for (const auto& e : entries) {
     if (cmd == e.name) {
       std::string prog = std::string("mabeam ") + e.name;
