@@ -34,9 +34,12 @@ CheckResult check_linearizable(const Trace& trace, const std::string& var, const
       r.ok = true;
       r.detail = what + " are linearizable (" + std::to_string(report.steps) + " search steps)";
       break;
-    case lincheck::Verdict::not_linearizable:
-      r.detail = "not linearizable: " + lincheck::format_violation_line(*h, *report.violation);
+    case lincheck::Verdict::not_linearizable: {
+      lincheck::Violation named = *report.violation;
+      named.key = var;  // "N operations on x cannot be ordered: ..."
+      r.detail = "not linearizable: " + lincheck::format_violation_line(*h, named);
       break;
+    }
     case lincheck::Verdict::undecided:
       r.detail = "undecided: " + report.undecided_reason + " deciding " + what;
       break;

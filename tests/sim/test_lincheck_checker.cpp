@@ -203,7 +203,7 @@ TEST_CASE("lincheck: a budget that ends while shrinking still reports a set that
   CHECK_THAT(format_report(h, r), Catch::Contains("The budget ran out while shrinking: a smaller set may exist."));
 }
 
-TEST_CASE("lincheck: kv histories are checked per key; one bad key among many is named", "[lincheck]") {
+TEST_CASE("lincheck: kv histories are checked per key, and one bad key among many is named", "[lincheck]") {
   GenerateOptions g = generated(11, 3000);
   g.keys = 30;
   History h = generate_history(g);
