@@ -138,4 +138,14 @@ std::ptrdiff_t make_stale_read(History& h, double at) {
   return -1;
 }
 
+std::ptrdiff_t make_unwritten_read(History& h, double at) {
+  for (auto r = static_cast<std::size_t>(at * static_cast<double>(h.ops.size())); r < h.ops.size(); ++r) {
+    Operation& read = h.ops[r];
+    if (read.kind != OpKind::read || read.outcome != Outcome::ok) continue;
+    read.read_value = -1;
+    return static_cast<std::ptrdiff_t>(r);
+  }
+  return -1;
+}
+
 }  // namespace mabeam::lincheck

@@ -33,4 +33,9 @@ History generate_history(const GenerateOptions& options);
 // Returns the index of the changed operation, or -1 when no read qualifies.
 std::ptrdiff_t make_stale_read(History& h, double at = 0.5);
 
+// Makes the first ok read at or after fraction `at` return a value nothing writes (-1), for
+// histories with few values, where a stale read cannot be made certain. The search still
+// has to try every order of what comes before it.
+std::ptrdiff_t make_unwritten_read(History& h, double at = 0.5);
+
 }  // namespace mabeam::lincheck

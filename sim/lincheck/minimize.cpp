@@ -11,15 +11,16 @@ namespace {
 
 constexpr ValueId kNone = std::numeric_limits<ValueId>::max();
 
-// Which operations a drop takes along (minimize.h): a read (or a cas) whose value no
-// remaining operation writes goes too, when some operation of the base set wrote it. With
-// appends the values read are concatenations, so a read also goes with an append whose piece
-// it contains, and with a write of a string it starts with.
+// Which operations a drop takes along (minimize.h): a read (or an ok cas) whose value no
+// remaining operation invoked before it completed writes goes too, when the base set had
+// such a write. With appends the values read are concatenations, so a read also goes with an
+// append (invoked before it completed) whose piece it contains, and with a write of a string
+// it starts with.
 class Provenance {
  public:
   Provenance(const std::vector<SearchOp>& ops, const std::vector<std::size_t>& base, const Values& values)
       : ops_(ops), values_(values), observes_(ops.size(), kNone), provides_(ops.size(), kNone),
-        written_in_base_(values.size(), false), in_base_(ops.size(), false) {
+        first_write_in_base_(values.size(), kNever), in_base_(ops.size(), false) {
     for (std::size_t i : base) {
       in_base_[i] = true;
       has_append_ = has_append_ || ops[i].op.kind == OpKind::append;
@@ -35,7 +36,7 @@ class Provenance {
         case OpKind::write: provides_[i] = o.op.a; break;
         case OpKind::append: break;
       }
-      if (provides_[i] != kNone) written_in_base_[provides_[i]] = true;
+      if (provides_[i] != kNone) first_write_in_base_[provides_[i]] = std::min(first_write_in_base_[provides_[i]], o.call);
     }
   }
 
@@ -43,17 +44,20 @@ class Provenance {
   // may take the readers of its own value along).
   std::vector<std::size_t> close(std::vector<std::size_t> set) const {
     for (;;) {
-      std::vector<std::uint32_t> writers(values_.size(), 0);
+      std::vector<std::uint64_t> first_write(values_.size(), kNever);  // earliest invocation of a write of each value
       std::vector<bool> in(ops_.size(), false);
       for (std::size_t i : set) {
         in[i] = true;
-        if (provides_[i] != kNone) ++writers[provides_[i]];
+        if (provides_[i] != kNone) first_write[provides_[i]] = std::min(first_write[provides_[i]], ops_[i].call);
       }
       std::vector<std::size_t> kept;
       kept.reserve(set.size());
       for (std::size_t i : set) {
+        // An observer lost its write when the base had one it could have seen (invoked
+        // before the observer completed) and the set has none.
         const ValueId v = observes_[i];
-        const bool orphan = (v != kNone && written_in_base_[v] && writers[v] == 0) || (has_append_ && lost_piece(i, in));
+        const bool lost = v != kNone && first_write_in_base_[v] < ops_[i].ret && !(first_write[v] < ops_[i].ret);
+        const bool orphan = lost || (has_append_ && lost_piece(i, in));
         if (!orphan) kept.push_back(i);
       }
       if (kept.size() == set.size()) return kept;
@@ -70,7 +74,7 @@ class Provenance {
     if (!seen.is_string()) return false;
     const std::string& s = seen.get_ref<const std::string&>();
     for (std::size_t d = 0; d < ops_.size(); ++d) {
-      if (!in_base_[d] || in[d]) continue;
+      if (!in_base_[d] || in[d] || ops_[d].call >= ops_[r].ret) continue;
       const OpKind k = ops_[d].op.kind;
       if (k != OpKind::append && k != OpKind::write) continue;
       const nlohmann::json& piece = values_.value(ops_[d].op.a);
@@ -84,7 +88,8 @@ class Provenance {
   const std::vector<SearchOp>& ops_;
   const Values& values_;
   std::vector<ValueId> observes_, provides_;
-  std::vector<bool> written_in_base_, in_base_;
+  std::vector<std::uint64_t> first_write_in_base_;  // per value: earliest invocation of a write of it
+  std::vector<bool> in_base_;
   bool has_append_ = false;
 };
 
@@ -93,6 +98,37 @@ std::vector<SearchOp> subset(const std::vector<SearchOp>& ops, const std::vector
   out.reserve(set.size());
   for (std::size_t i : set) out.push_back(ops[i]);
   return out;
+}
+
+// `base` plus, for each ok cas in it still open at `cut`, the writes of the value it expects
+// invoked before it completed (and so on for the cas among those), when none is in yet.
+std::vector<std::size_t> with_writers_of_open_cas(const std::vector<SearchOp>& ops, std::vector<std::size_t> base,
+                                                  std::uint64_t cut) {
+  std::vector<bool> in(ops.size(), false);
+  for (std::size_t i : base) in[i] = true;
+  std::vector<std::size_t> todo;
+  for (std::size_t i : base)
+    if (ops[i].op.kind == OpKind::cas && ops[i].ret != kNever && ops[i].ret > cut) todo.push_back(i);
+  auto writes = [&](const SearchOp& o, ValueId v) {
+    return (o.op.kind == OpKind::write && o.op.a == v) || (o.op.kind == OpKind::cas && o.op.b == v);
+  };
+  while (!todo.empty()) {
+    const SearchOp& c = ops[todo.back()];
+    todo.pop_back();
+    const ValueId e = c.op.a;
+    if (e == Values::kNull) continue;
+    bool written = false;
+    for (std::size_t i : base) written = written || writes(ops[i], e);
+    if (written) continue;
+    for (std::size_t w = 0; w < ops.size(); ++w) {
+      if (in[w] || !writes(ops[w], e) || ops[w].call >= c.ret) continue;
+      in[w] = true;
+      base.push_back(w);
+      if (ops[w].op.kind == OpKind::cas && ops[w].ret != kNever) todo.push_back(w);
+    }
+  }
+  std::sort(base.begin(), base.end());
+  return base;
 }
 
 }  // namespace
@@ -118,10 +154,16 @@ Minimized minimize(const std::vector<SearchOp>& ops, Values& values, Budget& bud
   const std::uint64_t cut = furthest_completion;
   std::vector<std::size_t> base;
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    // Reads still open at the cut were left out of the prefix; they would only bring values
-    // whose writes may come after the cut.
     const bool open_read = ops[i].op.kind == OpKind::read && ops[i].ret > cut;
     if (ops[i].call <= cut && !open_read) base.push_back(i);
+  }
+  // An ok cas open at the cut may expect a value written only after the cut; with those
+  // writes added, the set shows why that cas is fine, and normally still fails (checked;
+  // else the set without them, which must).
+  std::vector<std::size_t> extended = with_writers_of_open_cas(ops, base, cut);
+  if (extended.size() != base.size()) {
+    if (fails(subset(ops, extended))) base = std::move(extended);
+    if (budget.exhausted()) return m;
   }
   const Provenance provenance(ops, base, values);
 

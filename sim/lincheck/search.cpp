@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdio>
+#include <map>
+#include <tuple>
+
+#include "sim/lincheck/config_cache.h"
+#include "sim/lincheck/entry_list.h"
 
 namespace mabeam::lincheck {
 
@@ -37,166 +42,6 @@ bool Budget::cache_fits(std::size_t bytes) {
 }
 
 namespace {
-
-constexpr std::uint64_t kAllOnes = ~std::uint64_t{0};
-constexpr std::uint64_t kRunZeros = std::uint64_t{0} << 62;
-constexpr std::uint64_t kRunOnes = std::uint64_t{1} << 62;
-constexpr std::uint64_t kLiterals = std::uint64_t{2} << 62;
-
-// Run-length encodes a bitset's words: a header word (kind << 62 | count) before each run
-// of all-zero words, all-one words, or literal words (which follow their header). Trailing
-// zero words are left out: every set of one search has the same length.
-void encode(const std::vector<std::uint64_t>& words, std::vector<std::uint64_t>& out) {
-  out.clear();
-  std::size_t end = words.size();
-  while (end > 0 && words[end - 1] == 0) --end;
-  std::size_t i = 0;
-  while (i < end) {
-    const std::uint64_t w = words[i];
-    std::size_t j = i;
-    if (w == 0 || w == kAllOnes) {
-      while (j < end && words[j] == w) ++j;
-      out.push_back((w == 0 ? kRunZeros : kRunOnes) | (j - i));
-    } else {
-      while (j < end && words[j] != 0 && words[j] != kAllOnes) ++j;
-      out.push_back(kLiterals | (j - i));
-      out.insert(out.end(), words.begin() + static_cast<std::ptrdiff_t>(i), words.begin() + static_cast<std::ptrdiff_t>(j));
-    }
-    i = j;
-  }
-}
-
-std::uint64_t mix(std::uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
-// The set of configurations seen: open addressing over (hash, state, encoded set), the
-// encodings in one pool. Only lookups and inserts: its order never reaches an answer.
-class ConfigCache {
- public:
-  ConfigCache() : slots_(1024) {}
-
-  // Inserts (set, state); false if it was there already.
-  bool insert(const std::vector<std::uint64_t>& enc, ValueId state) {
-    std::uint64_t h = mix(state + 0x9e3779b97f4a7c15ULL);
-    for (std::uint64_t x : enc) h = mix(h ^ x);
-    if (h == 0) h = 1;
-    if ((count_ + 1) * 2 > slots_.size()) grow();
-    std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.hash == 0) {
-        s = {h, pool_.size(), static_cast<std::uint32_t>(enc.size()), state};
-        pool_.insert(pool_.end(), enc.begin(), enc.end());
-        ++count_;
-        return true;
-      }
-      if (s.hash == h && s.state == state && s.len == enc.size() &&
-          std::equal(enc.begin(), enc.end(), pool_.begin() + static_cast<std::ptrdiff_t>(s.offset))) {
-        return false;
-      }
-    }
-  }
-  std::size_t bytes() const { return slots_.size() * sizeof(Slot) + pool_.capacity() * sizeof(std::uint64_t); }
-
- private:
-  struct Slot {
-    std::uint64_t hash = 0;  // 0: empty
-    std::uint64_t offset = 0;
-    std::uint32_t len = 0;
-    ValueId state = 0;
-  };
-  void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    const std::size_t mask = slots_.size() - 1;
-    for (const Slot& s : old) {
-      if (s.hash == 0) continue;
-      std::size_t i = s.hash & mask;
-      while (slots_[i].hash != 0) i = (i + 1) & mask;
-      slots_[i] = s;
-    }
-  }
-  std::vector<Slot> slots_;
-  std::vector<std::uint64_t> pool_;
-  std::size_t count_ = 0;
-};
-
-constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
-
-// One invocation or completion in the list; entry 0 is the head sentinel.
-struct Entry {
-  std::uint32_t op = kNil;
-  std::uint32_t match = kNil;  // an invocation's completion entry
-  std::uint32_t prev = kNil, next = kNil;
-  bool is_call = false;
-};
-
-class EntryList {
- public:
-  explicit EntryList(const std::vector<SearchOp>& ops) {
-    struct Pos {
-      std::uint64_t at;
-      std::uint32_t tie;  // orders the +infinity completions among themselves
-      std::uint32_t op;
-      bool is_call;
-    };
-    std::vector<Pos> order;
-    order.reserve(ops.size() * 2);
-    for (std::uint32_t i = 0; i < ops.size(); ++i) {
-      order.push_back({ops[i].call, 0, i, true});
-      order.push_back({ops[i].ret, i, i, false});
-    }
-    std::sort(order.begin(), order.end(), [](const Pos& a, const Pos& b) {
-      if (a.at != b.at) return a.at < b.at;
-      if (a.tie != b.tie) return a.tie < b.tie;
-      return a.is_call && !b.is_call;
-    });
-    e_.resize(order.size() + 1);
-    std::vector<std::uint32_t> call_of(ops.size(), kNil);
-    for (std::uint32_t k = 0; k < order.size(); ++k) {
-      Entry& x = e_[k + 1];
-      x.op = order[k].op;
-      x.is_call = order[k].is_call;
-      x.prev = k;
-      x.next = k + 2 < e_.size() ? k + 2 : kNil;
-      if (x.is_call) call_of[x.op] = k + 1;
-      else e_[call_of[x.op]].match = k + 1;
-    }
-    e_[0].next = e_.size() > 1 ? 1 : kNil;
-  }
-  Entry& operator[](std::uint32_t i) { return e_[i]; }
-  std::uint32_t first() const { return e_[0].next; }
-
-  // Takes an invocation and its completion out of the list.
-  void lift(std::uint32_t call) {
-    unlink(call);
-    unlink(e_[call].match);
-  }
-  // Puts them back: the reverse of lift(), in the reverse order.
-  void unlift(std::uint32_t call) {
-    relink(e_[call].match);
-    relink(call);
-  }
-
- private:
-  void unlink(std::uint32_t i) {
-    Entry& x = e_[i];
-    e_[x.prev].next = x.next;
-    if (x.next != kNil) e_[x.next].prev = x.prev;
-  }
-  void relink(std::uint32_t i) {
-    Entry& x = e_[i];
-    e_[x.prev].next = i;
-    if (x.next != kNil) e_[x.next].prev = i;
-  }
-  std::vector<Entry> e_;
-};
 
 // Drops the info/pending writes and cas whose value nothing could observe after them: no
 // read returns it and no cas expects it once they are invoked. Such an operation never
@@ -234,58 +79,312 @@ std::vector<SearchOp> without_unobservable(const std::vector<SearchOp>& ops, con
 
 }  // namespace
 
-SearchVerdict search(const std::vector<SearchOp>& given, Values& values, Budget& budget, SearchStats* stats) {
-  assert(given.size() < kNil / 2);
-  const std::vector<SearchOp> ops = without_unobservable(given, values);
-  if (ops.empty()) return SearchVerdict::linearizable;
-  EntryList list(ops);
-  std::vector<std::uint64_t> linearized((ops.size() + 63) / 64, 0);
-  std::vector<std::uint64_t> encoded;
-  ConfigCache cache;
+namespace {
+
+using detail::ConfigCache;
+using detail::Entry;
+using detail::EntryList;
+using detail::kNil;
+
+// One search over one register's operations (search.h). The walk keeps three kinds of lifted
+// operations: choices (on a stack, each undone in turn when what follows fails), and free
+// ones taken along with a choice without branching (reads that fit the state, blind writes
+// absorbed by a write), which the choice's undo puts back.
+class Walk {
+ public:
+  Walk(std::vector<SearchOp> ops, Values& values, Budget& budget, SearchStats* stats)
+      : ops_(std::move(ops)), values_(values), budget_(budget), stats_(stats), list_(ops_),
+        cache_((optional_count(ops_) + 63) / 64) {
+    // Completed operations are tracked in `linearized_`, optional ones (info, pending) in
+    // `available_` (set while not linearized): the cache compares the two differently.
+    index_.resize(ops_.size());
+    std::uint32_t done = 0, optional = 0;
+    for (std::uint32_t i = 0; i < ops_.size(); ++i) index_[i] = ops_[i].ret == kNever ? optional++ : done++;
+    linearized_.assign((done + 63) / 64, 0);
+    available_.assign((optional + 63) / 64, 0);
+    for (std::uint32_t i = 0; i < ops_.size(); ++i)
+      if (ops_[i].ret == kNever) available_[index_[i] / 64] |= std::uint64_t{1} << (index_[i] % 64);
+    classify();
+  }
+
+  SearchVerdict run() {
+    take_reads();
+    std::uint32_t cur = list_.first();
+    bool optional_pass = false;  // the second pass over a configuration's next operations
+    while (cur != kNil) {
+      if (!budget_.step()) return SearchVerdict::undecided;
+      const Entry& e = list_[cur];
+      const SearchOp& op = ops_[e.op];
+      if (e.is_call) {
+        // Reads still in the list do not fit the state (those that fit were taken); blind
+        // writes wait to be absorbed by a write, or for their completion. Completed
+        // operations are tried first, optional ones in a second pass.
+        const bool candidate = op.op.kind != OpKind::read && !blind_[e.op] && (op.ret == kNever) == optional_pass;
+        if (candidate && choose(cur, false, optional_pass)) {
+          cur = list_.first();
+          optional_pass = false;
+        } else {
+          if (memory_over_) return SearchVerdict::undecided;
+          cur = e.next;
+        }
+        continue;
+      }
+      // A completion: its operation is not linearized yet, and everything after it must come later.
+      if (op.ret == kNever) return SearchVerdict::linearizable;  // only info/pending ops remain
+      if (!optional_pass) {
+        optional_pass = true;
+        cur = list_.first();
+        continue;
+      }
+      if (blind_[e.op] && choose(list_.call_of(cur), true, true)) {
+        cur = list_.first();
+        optional_pass = false;
+        continue;
+      }
+      if (memory_over_) return SearchVerdict::undecided;
+      if (stats_ != nullptr) stats_->furthest_completion = std::max(stats_->furthest_completion, op.ret);
+      // Undo the last choice and go on after it, in the pass it was made in; a forced one
+      // had no alternative, so undo the one before it too.
+      for (;;) {
+        if (choices_.empty()) return SearchVerdict::not_linearizable;
+        const Choice c = choices_.back();
+        choices_.pop_back();
+        undo(c);
+        if (!c.forced) {
+          cur = list_[c.call].next;
+          optional_pass = c.optional_pass;
+          break;
+        }
+      }
+    }
+    return SearchVerdict::linearizable;
+  }
+
+ private:
   struct Choice {
     std::uint32_t call;
     ValueId state_before;
+    std::size_t free_before;  // free_'s size before the blind writes it absorbed
+    std::size_t free_after;   // ... and before the reads it let through
+    bool forced;              // a blind write at its completion
+    bool optional_pass;       // made in the pass over optional operations
   };
-  std::vector<Choice> choices;
-  ValueId state = Values::kNull;
-  std::uint32_t cur = list.first();
-  std::size_t inserts = 0;
-  while (cur != kNil) {
-    if (!budget.step()) return SearchVerdict::undecided;
-    Entry& e = list[cur];
-    const SearchOp& op = ops[e.op];
-    if (e.is_call) {
-      if (auto next = step(values, state, op.op)) {
-        std::uint64_t& word = linearized[e.op / 64];
-        const std::uint64_t bit = std::uint64_t{1} << (e.op % 64);
-        word |= bit;
-        encode(linearized, encoded);
-        if (cache.insert(encoded, *next)) {
-          if ((++inserts & 0x3ff) == 0 && !budget.cache_fits(cache.bytes())) return SearchVerdict::undecided;
-          choices.push_back({cur, state});
-          state = *next;
-          list.lift(cur);
-          cur = list.first();
-          continue;
-        }
-        word &= ~bit;
-      }
-      cur = e.next;
-      continue;
+
+  // Blind writes are ok writes of a value no operation ever observes (no read returns it,
+  // no cas expects it). They all lead to the same kind of state, one only a write can
+  // follow, so they share one value; and any order puts such a write just before a write
+  // that follows it, so the walk never chooses one: a chosen write absorbs those that may
+  // come next, and one still there at its completion is taken then, followed by a write.
+  //
+  // Leaving a value that only one operation writes (the unset register counts as a write
+  // of null) while an ok read of it or an ok cas expecting it is still to come is a dead
+  // end: the register never holds that value again (observers_left_ counts those).
+  //
+  // Neither applies with appends, whose states are built rather than written.
+  void classify() {
+    find_twins();
+    blind_.assign(ops_.size(), false);
+    for (const SearchOp& o : ops_)
+      if (o.op.kind == OpKind::append) return;
+    track_ = true;
+    std::vector<std::uint32_t> seen(values_.size(), 0);  // any observer, info cas included
+    writers_.assign(values_.size(), 0);
+    observers_left_.assign(values_.size(), 0);
+    writers_[Values::kNull] = 1;
+    for (const SearchOp& o : ops_) {
+      if (o.op.kind == OpKind::read || o.op.kind == OpKind::cas) ++seen[o.op.a];
+      if (mandatory_observer(o)) ++observers_left_[o.op.a];
     }
-    // A completion: its operation is not linearized yet, and everything after it must come later.
-    if (op.ret == kNever) return SearchVerdict::linearizable;  // only info/pending ops remain
-    if (stats != nullptr) stats->furthest_completion = std::max(stats->furthest_completion, op.ret);
-    if (choices.empty()) return SearchVerdict::not_linearizable;
-    const Choice c = choices.back();
-    choices.pop_back();
-    state = c.state_before;
-    const std::uint32_t undone = list[c.call].op;
-    linearized[undone / 64] &= ~(std::uint64_t{1} << (undone % 64));
-    list.unlift(c.call);
-    cur = list[c.call].next;
+    std::optional<ValueId> shared;
+    for (std::uint32_t i = 0; i < ops_.size(); ++i) {
+      SearchOp& o = ops_[i];
+      if (o.op.kind == OpKind::write && o.ret != kNever && seen[o.op.a] == 0) {
+        blind_[i] = true;
+        if (!shared) shared = o.op.a;
+        o.op.a = *shared;
+      }
+      if (o.op.kind == OpKind::write) ++writers_[o.op.a];
+      if (o.op.kind == OpKind::cas) ++writers_[o.op.b];
+    }
+    if (stats_ != nullptr) {
+      observers_of_.resize(values_.size());
+      for (std::uint32_t i = 0; i < ops_.size(); ++i)
+        if (mandatory_observer(ops_[i])) observers_of_[ops_[i].op.a].push_back(i);
+    }
   }
-  return SearchVerdict::linearizable;
+
+  void find_twins() {
+    twin_class_.assign(ops_.size(), kNil);  // reads: in no class
+    has_twins_.assign(ops_.size(), false);
+    std::map<std::tuple<OpKind, ValueId, ValueId>, std::uint32_t> classes;
+    std::vector<std::uint32_t> size;
+    for (std::uint32_t i = 0; i < ops_.size(); ++i) {
+      const ModelOp& m = ops_[i].op;
+      if (m.kind == OpKind::read) continue;  // reads are never choices
+      auto [it, added] = classes.try_emplace({m.kind, m.a, m.b}, static_cast<std::uint32_t>(classes.size()));
+      if (added) size.push_back(0);
+      twin_class_[i] = it->second;
+      ++size[it->second];
+    }
+    for (std::uint32_t i = 0; i < ops_.size(); ++i)
+      has_twins_[i] = ops_[i].op.kind != OpKind::read && size[twin_class_[i]] > 1;
+  }
+
+  static bool mandatory_observer(const SearchOp& o) {
+    return o.op.kind == OpKind::read || (o.op.kind == OpKind::cas && o.ret != kNever);
+  }
+
+  bool may_leave(ValueId from, std::uint32_t op) const {
+    if (!track_ || writers_[from] != 1) return true;
+    const SearchOp& o = ops_[op];
+    const std::uint32_t itself = mandatory_observer(o) && o.op.a == from ? 1 : 0;
+    return observers_left_[from] == itself;
+  }
+
+  // A branch cut by may_leave() would have stopped, at the latest, at the completion of the
+  // first observer left behind: count that as reached (minimize.h relies on the furthest
+  // completion being at least where an uncut search would stop).
+  void note_cut(ValueId from, std::uint32_t leaving) {
+    if (stats_ == nullptr) return;
+    std::uint64_t first = kNever;
+    for (std::uint32_t i : observers_of_[from])
+      if (i != leaving && !is_set(i)) first = std::min(first, ops_[i].ret);
+    if (first != kNever) stats_->furthest_completion = std::max(stats_->furthest_completion, first);
+  }
+
+  static std::size_t optional_count(const std::vector<SearchOp>& ops) {
+    return static_cast<std::size_t>(
+        std::count_if(ops.begin(), ops.end(), [](const SearchOp& o) { return o.ret == kNever; }));
+  }
+
+  // Whether a completed operation is linearized.
+  bool is_set(std::uint32_t op) const { return ((linearized_[index_[op] / 64] >> (index_[op] % 64)) & 1) != 0; }
+
+  // Marks an operation linearized or not, and lifts or unlifts its entries.
+  void mark(std::uint32_t call, bool on) {
+    const std::uint32_t op = list_[call].op;
+    const std::uint64_t bit = std::uint64_t{1} << (index_[op] % 64);
+    const bool optional = ops_[op].ret == kNever;
+    std::uint64_t& word = optional ? available_[index_[op] / 64] : linearized_[index_[op] / 64];
+    if (on) {
+      if (optional) word &= ~bit;
+      else word |= bit;
+      list_.lift(call);
+    } else {
+      list_.unlift(call);
+      if (optional) word |= bit;
+      else word &= ~bit;
+    }
+    if (track_ && mandatory_observer(ops_[op])) {
+      if (on) --observers_left_[ops_[op].op.a];
+      else ++observers_left_[ops_[op].op.a];
+    }
+  }
+
+  // Takes every operation that may come next and passes `want`, without a choice.
+  template <class Want>
+  void take_free(Want want) {
+    std::uint32_t c = list_.first();
+    while (c != kNil && list_[c].is_call) {
+      const Entry& x = list_[c];
+      if (!want(x.op)) {
+        c = x.next;
+        continue;
+      }
+      const std::uint32_t prev = x.prev;
+      mark(c, true);
+      free_.push_back(c);
+      c = list_[prev].next;
+    }
+  }
+  void take_reads() {
+    take_free([&](std::uint32_t op) { return ops_[op].op.kind == OpKind::read && ops_[op].op.a == state_; });
+  }
+  void put_back_free(std::size_t mark_to) {
+    while (free_.size() > mark_to) {
+      mark(free_.back(), false);
+      free_.pop_back();
+    }
+  }
+
+  // Linearizes the operation of `call` next (with what it takes along) if the model and the
+  // cache allow; true if it did (and pushed the choice).
+  bool choose(std::uint32_t call, bool forced, bool optional_pass) {
+    const std::uint32_t op = list_[call].op;
+    const SearchOp& o = ops_[op];
+    if (!may_leave(state_, op)) {
+      note_cut(state_, op);
+      return false;
+    }
+    const std::optional<ValueId> next = step(values_, state_, o.op);
+    if (!next) return false;
+    if (!forced && has_twin_first(op)) return false;
+    Choice c{call, state_, free_.size(), 0, forced, optional_pass};
+    if (track_ && o.op.kind == OpKind::write) take_free([&](std::uint32_t b) { return blind_[b] && b != op; });
+    c.free_after = free_.size();
+    mark(call, true);
+    state_ = *next;
+    take_reads();
+    detail::encode(linearized_, encoded_);
+    if (!cache_.insert(encoded_, state_, available_)) {
+      undo(c);
+      return false;
+    }
+    if ((++inserts_ & 0x3ff) == 0 && !budget_.cache_fits(cache_.bytes())) memory_over_ = true;
+    choices_.push_back(c);
+    return !memory_over_;
+  }
+
+  // Twins are operations with the same effect (same kind and arguments). Of two twins that
+  // may both come next, any order that takes the one completing later first works as well
+  // with the two swapped, so only the one completing first (then the lower index) is a
+  // choice: the other's configurations would all be seen again.
+  bool has_twin_first(std::uint32_t op) const {
+    if (!has_twins_[op]) return false;
+    for (std::uint32_t c = list_.first(); c != kNil && list_[c].is_call; c = list_[c].next) {
+      const std::uint32_t y = list_[c].op;
+      if (y == op || twin_class_[y] != twin_class_[op]) continue;
+      if (ops_[y].ret < ops_[op].ret || (ops_[y].ret == ops_[op].ret && y < op)) return true;
+    }
+    return false;
+  }
+
+  void undo(const Choice& c) {
+    put_back_free(c.free_after);
+    mark(c.call, false);
+    put_back_free(c.free_before);
+    state_ = c.state_before;
+  }
+
+  std::vector<SearchOp> ops_;
+  Values& values_;
+  Budget& budget_;
+  SearchStats* stats_;
+  EntryList list_;
+  std::vector<std::uint32_t> index_;  // an operation's bit in linearized_ or available_
+  std::vector<std::uint64_t> linearized_, available_;
+  std::vector<std::uint64_t> encoded_;
+  ConfigCache cache_;
+  std::size_t inserts_ = 0;
+  bool memory_over_ = false;
+  ValueId state_ = Values::kNull;
+  std::vector<Choice> choices_;
+  std::vector<std::uint32_t> free_;
+  bool track_ = false;
+  std::vector<bool> blind_;
+  std::vector<std::uint32_t> twin_class_;
+  std::vector<bool> has_twins_;
+  std::vector<std::uint32_t> writers_, observers_left_;
+  std::vector<std::vector<std::uint32_t>> observers_of_;
+};
+
+}  // namespace
+
+SearchVerdict search(const std::vector<SearchOp>& given, Values& values, Budget& budget, SearchStats* stats) {
+  assert(given.size() < kNil / 2);
+  std::vector<SearchOp> ops = without_unobservable(given, values);
+  if (ops.empty()) return SearchVerdict::linearizable;
+  return Walk(std::move(ops), values, budget, stats).run();
 }
 
 }  // namespace mabeam::lincheck

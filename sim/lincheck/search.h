@@ -15,6 +15,11 @@
 // keeps the search from exploring the same configuration twice: two orders of the same
 // operations that end in the same state have the same future.
 //
+// A read that fits the current state and may come next is linearized at once, without
+// making it a choice: a read changes nothing, so any order that puts it later works as well
+// with it now. Without this, k such reads pending together would give 2^k configurations
+// (each subset of them linearized) that differ in nothing that matters.
+//
 // Operations whose outcome is unknown (`info`, or still pending) complete at +infinity: their
 // completion entries sit at the end of the list, so the walk reaches one only once every
 // operation that completed has been linearized, and the history is then linearizable (the

@@ -95,28 +95,40 @@ inline nlohmann::json written_by(const lincheck::Operation& op) {
   return nullptr;
 }
 
-// Whether dropping op `x` from `set` leaves an operation of the rest that saw x's value
-// (a read returning it, an ok cas expecting it; with appends, a read containing the piece,
-// or starting with a written string) with no other writer of it in the rest.
+// Whether dropping op `x` from `set` leaves an operation of the rest that may have seen x's
+// value (a read returning it, an ok cas expecting it, completed after x was invoked; with
+// appends, a read containing the piece, or starting with a written string) with no other
+// write of it in the rest invoked before that operation completed.
 inline bool drop_orphans_a_read(const lincheck::History& h, const std::vector<std::size_t>& set, std::size_t x) {
   using lincheck::OpKind;
-  const nlohmann::json w = written_by(h.ops[x]);
+  const lincheck::Operation& dropped = h.ops[x];
+  const nlohmann::json w = written_by(dropped);
   if (w.is_null()) return false;
   const std::string wc = lincheck::canonical(w);
-  bool other_writer = false, observed = false;
+  auto before = [](const lincheck::Operation& writer, const lincheck::Operation& observer) {
+    return writer.invoke_line < observer.complete_line;
+  };
   for (std::size_t i : set) {
     if (i == x) continue;
     const auto& op = h.ops[i];
-    if (lincheck::canonical(written_by(op)) == wc && op.kind != OpKind::append) other_writer = true;
-    if (op.kind == OpKind::read && lincheck::canonical(op.read_value) == wc) observed = true;
-    if (op.kind == OpKind::cas && op.outcome == lincheck::Outcome::ok && lincheck::canonical(op.value[0]) == wc) observed = true;
+    if (op.outcome != lincheck::Outcome::ok || !before(dropped, op)) continue;
     if (op.kind == OpKind::read && op.read_value.is_string() && w.is_string() && !w.get<std::string>().empty()) {
       const std::string& s = op.read_value.get_ref<const std::string&>();
       const std::string& p = w.get_ref<const std::string&>();
-      if (h.ops[x].kind == OpKind::append ? s.find(p) != std::string::npos : s.rfind(p, 0) == 0) return true;
+      if (dropped.kind == OpKind::append ? s.find(p) != std::string::npos : s.rfind(p, 0) == 0) return true;
     }
+    const bool observes = (op.kind == OpKind::read && lincheck::canonical(op.read_value) == wc) ||
+                          (op.kind == OpKind::cas && lincheck::canonical(op.value[0]) == wc);
+    if (!observes) continue;
+    bool other_writer = false;
+    for (std::size_t j : set) {
+      if (j == x || j == i) continue;
+      const auto& other = h.ops[j];
+      if (other.kind != OpKind::append && lincheck::canonical(written_by(other)) == wc && before(other, op)) other_writer = true;
+    }
+    if (!other_writer) return true;
   }
-  return observed && !other_writer;
+  return false;
 }
 
 // The violation cannot be ordered, and each of its operations is needed: without it the

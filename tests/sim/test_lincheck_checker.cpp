@@ -16,10 +16,12 @@ using namespace mabeam::lincheck;
 
 namespace {
 
-// A random history of a few operations from 3 clients: random kinds, values from {1, 2}
-// (reads also return null), outcomes ok/fail/info, random interleaving. Most are not
-// linearizable, many are.
-History random_small(std::uint64_t seed, Model model) {
+// A random history of a few operations from 3 clients: random kinds, values from 1 to
+// `values` (reads also return null), outcomes ok/fail/info, random interleaving. Many are
+// linearizable, many are not. Few values make repeated writes of one value; more make
+// values written once (where the search cuts branches that leave a value still to be read)
+// and values never read (blind writes, which the search never chooses on their own).
+History random_small(std::uint64_t seed, Model model, std::uint64_t values = 2) {
   Rng rng(seed);
   HistoryBuilder b(model);
   struct Client {
@@ -31,11 +33,11 @@ History random_small(std::uint64_t seed, Model model) {
   std::vector<Client> clients(3);
   for (std::size_t i = 0; i < clients.size(); ++i) clients[i].process = static_cast<std::int64_t>(i);
   std::int64_t next_process = 3;
-  const std::size_t ops_max = 3 + rng.below(5);
+  const std::size_t ops_max = 3 + rng.below(6);
   std::size_t invoked = 0, line = 0;
   auto value = [&]() -> nlohmann::json {
     if (model == Model::kv) return std::string(1, static_cast<char>('a' + rng.below(2)));
-    return static_cast<std::int64_t>(1 + rng.below(2));
+    return static_cast<std::int64_t>(1 + rng.below(values));
   };
   while (true) {
     bool any_open = false;
@@ -75,13 +77,24 @@ GenerateOptions generated(std::uint64_t seed, std::size_t ops) {
   return g;
 }
 
+// A history that takes the search many steps (hundreds of thousands) and cache entries: 20
+// clients and a stale read halfway, so every configuration before it is explored.
+History hard_history(std::uint64_t seed) {
+  GenerateOptions g = generated(seed, 2000);
+  g.clients = 20;
+  History h = generate_history(g);
+  REQUIRE(make_stale_read(h, 0.5) >= 0);
+  return h;
+}
+
 }  // namespace
 
 TEST_CASE("lincheck: random small cas-register histories agree with brute force, violations minimal", "[lincheck]") {
   std::size_t linearizable = 0, not_linearizable = 0;
-  for (std::uint64_t seed = 1; seed <= 3000; ++seed) {
-    const History h = random_small(seed, Model::cas_register);
-    INFO("seed " << seed);
+  for (std::uint64_t seed = 1; seed <= 4000; ++seed) {
+    const std::uint64_t values = seed % 2 == 0 ? 2 : 4;
+    const History h = random_small(seed, Model::cas_register, values);
+    INFO("seed " << seed << ", values 1.." << values);
     const CheckReport r = check_history(h, {});
     const bool oracle = test::brute_force_orders(h);
     REQUIRE((r.verdict == Verdict::linearizable) == oracle);
@@ -134,13 +147,14 @@ TEST_CASE("lincheck: generated histories are linearizable by construction", "[li
 }
 
 TEST_CASE("lincheck: a generated history with one stale read fails with a minimal set around it", "[lincheck]") {
-  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     GenerateOptions g = generated(seed, 2000);
     g.info_probability = seed % 2 == 0 ? 0.02 : 0.0;
+    g.clients = seed <= 2 ? 10 : seed <= 4 ? 20 : 50;
     History h = generate_history(g);
     const std::ptrdiff_t stale = make_stale_read(h, 0.5);
     REQUIRE(stale >= 0);
-    INFO("seed " << seed << ", stale read at op " << stale);
+    INFO("seed " << seed << ", " << g.clients << " clients, stale read at op " << stale);
     const CheckReport r = check_history(h, {});
     REQUIRE(r.verdict == Verdict::not_linearizable);
     REQUIRE(r.violation.has_value());
@@ -165,7 +179,7 @@ TEST_CASE("lincheck: a step budget too small gives undecided, never a verdict", 
 TEST_CASE("lincheck: a time budget already spent gives undecided", "[lincheck]") {
   // The clock is read every 4096 steps; this history needs far more, so the deadline (now)
   // is seen to have passed at the first reading whatever the machine's speed.
-  const History h = generate_history(generated(8, 2000));
+  const History h = hard_history(8);
   CheckOptions o;
   o.timeout = std::chrono::milliseconds(0);
   const CheckReport r = check_history(h, o);
@@ -174,7 +188,7 @@ TEST_CASE("lincheck: a time budget already spent gives undecided", "[lincheck]")
 }
 
 TEST_CASE("lincheck: a cache memory limit too small gives undecided", "[lincheck]") {
-  const History h = generate_history(generated(9, 2000));
+  const History h = hard_history(9);
   CheckOptions o;
   o.cache_bytes_max = 1;
   const CheckReport r = check_history(h, o);
