@@ -50,39 +50,64 @@ void figure(std::vector<Figure>& out, const std::string& name, const lincheck::H
   out.push_back({name + "_steps", static_cast<double>(t.report.steps), "steps"});
 }
 
-lincheck::History generated(std::size_t ops, std::size_t keys, std::size_t value_domain, double info) {
+struct Shape {
+  std::size_t ops, clients = 10, keys = 1, value_domain = 0;
+  double info = 0.01;
+};
+
+lincheck::History generated(const Shape& shape) {
   lincheck::GenerateOptions g;
   g.seed = 42;
-  g.ops = ops;
-  g.clients = 10;
-  g.keys = keys;
-  g.value_domain = value_domain;
-  g.info_probability = info;
+  g.ops = shape.ops;
+  g.clients = shape.clients;
+  g.keys = shape.keys;
+  g.value_domain = shape.value_domain;
+  g.info_probability = shape.info;
   return lincheck::generate_history(g);
+}
+
+// The same history with one stale read halfway (unique values) or, with few values, a read
+// of a value nothing writes.
+lincheck::History broken(const Shape& shape) {
+  lincheck::History h = generated(shape);
+  const std::ptrdiff_t at =
+      shape.value_domain == 0 ? lincheck::make_stale_read(h, 0.5) : lincheck::make_unwritten_read(h, 0.5);
+  if (at < 0) std::fprintf(stderr, "mabeam bench: lincheck: no read to break in a generated history\n");
+  return h;
+}
+
+void minimal_set(std::vector<Figure>& out, const std::string& name, const lincheck::History& h) {
+  const Timed shrink = time_check(h, true);
+  if (!shrink.report.violation) return;
+  out.push_back({name + "_with_minimal_set_ms", shrink.seconds * 1000.0, "ms"});
+  out.push_back({name + "_minimal_set_ops", static_cast<double>(shrink.report.violation->ops.size()), "ops"});
 }
 
 }  // namespace
 
 void bench_lincheck(std::vector<Figure>& out) {
   using lincheck::Verdict;
+  // 10 clients, 1% of operations timing out (info), as the issue asks: values 0..4 for the
+  // linearizable histories (many orders look alike), unique values for the broken ones (a
+  // stale read is then certain).
   for (std::size_t n : {1000, 10000}) {
     const std::string size = n == 1000 ? "1k" : "10k";
-    // Few distinct values make many orders look alike: the harder case for the search.
-    figure(out, "lincheck_" + size + "_linearizable", generated(n, 1, 5, 0.01), Verdict::linearizable);
-    figure(out, "lincheck_" + size + "_linearizable_unique_values", generated(n, 1, 0, 0.01), Verdict::linearizable);
-    lincheck::History bad = generated(n, 1, 0, 0.01);
-    if (lincheck::make_stale_read(bad, 0.5) < 0) {
-      std::fprintf(stderr, "mabeam bench: lincheck: no read to make stale in the %s history\n", size.c_str());
-      continue;
-    }
+    figure(out, "lincheck_" + size + "_linearizable", generated({n, 10, 1, 5}), Verdict::linearizable);
+    const lincheck::History bad = broken({n, 10, 1, 0});
     figure(out, "lincheck_" + size + "_not_linearizable", bad, Verdict::not_linearizable);
-    const Timed shrink = time_check(bad, true);
-    if (shrink.report.violation) {
-      out.push_back({"lincheck_" + size + "_not_linearizable_with_minimal_set_ms", shrink.seconds * 1000.0, "ms"});
-      out.push_back({"lincheck_" + size + "_minimal_set_ops", static_cast<double>(shrink.report.violation->ops.size()), "ops"});
-    }
+    minimal_set(out, "lincheck_" + size + "_not_linearizable", bad);
   }
-  figure(out, "lincheck_kv_100_keys_10k", generated(10000, 100, 5, 0.01), Verdict::linearizable);
+  figure(out, "lincheck_10k_linearizable_unique_values", generated({10000, 10, 1, 0}), Verdict::linearizable);
+  // Values 0..4 and no timeouts: the search must try every order before the bad read.
+  figure(out, "lincheck_10k_not_linearizable_5_values_no_info", broken({10000, 10, 1, 5, 0.0}), Verdict::not_linearizable);
+  // 50 concurrent clients.
+  figure(out, "lincheck_10k_50_clients_linearizable", generated({10000, 50, 1, 5}), Verdict::linearizable);
+  const lincheck::History bad50 = broken({10000, 50, 1, 0});
+  figure(out, "lincheck_10k_50_clients_not_linearizable", bad50, Verdict::not_linearizable);
+  minimal_set(out, "lincheck_10k_50_clients_not_linearizable", bad50);
+  // A kv history: 100 keys, each checked on its own.
+  figure(out, "lincheck_kv_100_keys_10k_linearizable", generated({10000, 10, 100, 5}), Verdict::linearizable);
+  figure(out, "lincheck_kv_100_keys_10k_not_linearizable", broken({10000, 10, 100, 0}), Verdict::not_linearizable);
 }
 
 }  // namespace mabeam::bench

@@ -1,5 +1,5 @@
-// The linearization search (search.h): the entry list with lift/unlift, the bitset of
-// linearized operations, and the cache of (linearized set, state) configurations.
+// The linearization search (search.h): the budget, the walk over the entry list
+// (entry_list.h) with its reductions, and the cache of configurations (config_cache.h).
 #include "sim/lincheck/search.h"
 
 #include <algorithm>
@@ -76,10 +76,6 @@ std::vector<SearchOp> without_unobservable(const std::vector<SearchOp>& ops, con
   }
   return kept;
 }
-
-}  // namespace
-
-namespace {
 
 using detail::ConfigCache;
 using detail::Entry;

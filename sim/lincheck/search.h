@@ -5,33 +5,40 @@
 //
 // The operations' invocations and completions form one doubly linked list in real-time
 // order. The search walks it from the head: at an invocation it tries to linearize that
-// operation next (the model must accept it in the current state); if it can, and the pair
-// (set of linearized operations, model state) has not been seen before, it lifts the
-// operation's two entries out of the list, pushes the choice and starts again from the head.
-// Reaching a completion means the operation it completes has not been linearized although
-// everything after it must come later: the last choice is undone (its entries unlifted) and
-// the walk goes on after it. The list empty means a linearization was found; a completion
-// with nothing to undo means none exists. The cache of (linearized set, state) pairs is what
-// keeps the search from exploring the same configuration twice: two orders of the same
-// operations that end in the same state have the same future.
-//
-// A read that fits the current state and may come next is linearized at once, without
-// making it a choice: a read changes nothing, so any order that puts it later works as well
-// with it now. Without this, k such reads pending together would give 2^k configurations
-// (each subset of them linearized) that differ in nothing that matters.
+// operation next (the model must accept it in the current state); if it can, and the
+// configuration (set of linearized operations, model state) has not been seen before, it
+// lifts the operation's two entries out of the list, pushes the choice and starts again
+// from the head. Reaching a completion means the operation it completes has not been
+// linearized although everything after it must come later: the last choice is undone (its
+// entries unlifted) and the walk goes on after it. The list empty means a linearization was
+// found; a completion with nothing to undo means none exists. The cache of configurations
+// keeps the search from exploring one twice: two orders of the same operations that end in
+// the same state have the same future.
 //
 // Operations whose outcome is unknown (`info`, or still pending) complete at +infinity: their
 // completion entries sit at the end of the list, so the walk reaches one only once every
 // operation that completed has been linearized, and the history is then linearizable (the
-// rest took effect never).
+// rest took effect never). The cache keeps, with each (linearized completed operations,
+// state), the sets of optional operations still available when it was seen, and a
+// configuration is old if one of those covers its own (more left is only more freedom);
+// the walk tries completed operations before optional ones, so the wider sets come first.
 //
-// Before the walk, info and pending writes whose value nothing reads (or expects) after their
-// invocation are dropped: they could only ever have been overwritten unseen, and each would
-// otherwise double the configurations from its invocation on.
+// Reductions that keep the search small without losing an order that works (each argued
+// where it is implemented, search.cpp, and checked against brute force in the tests):
+// - a read that fits the state and may come next is taken at once, without a choice;
+// - a value written by one operation only is never left while a read of it (or an ok cas
+//   expecting it) is still due: the register would never hold it again;
+// - a write of a value nothing observes ("blind") is never chosen on its own: it rides
+//   along just before the next write, or goes at its own completion;
+// - of two operations with the same effect that may both come next, only the one that
+//   completes first is a choice;
+// - info and pending writes whose value nothing observes after their invocation are dropped
+//   before the walk.
+// With appends only the first applies (their states are built, not written).
 //
-// Linearized sets are bitsets over the operations, stored in the cache run-length encoded:
-// the set is closed under real-time precedence, so it is mostly a run of ones followed by a
-// few mixed words and zeros, and a 10,000-operation set takes a few words.
+// Linearized sets are bitsets, stored in the cache run-length encoded: the set is closed
+// under real-time precedence, so it is mostly a run of ones followed by a few mixed words
+// and zeros, and a 10,000-operation set takes a few words.
 //
 // Budget bounds steps (deterministic: the scenario check uses it), wall time (the command
 // line's --timeout; sim/ tools may read a clock, engine code never does) and cache memory;
