@@ -14,6 +14,7 @@
 #include "bench/lincheck_bench.h"
 #include "bench/membership_bench.h"
 #include "bench/sim_bench.h"
+#include "bench/sweep_bench.h"
 #include "bench/variables_bench.h"
 #include "real/bench_detect.h"
 #include "real/bench_real.h"
@@ -22,7 +23,8 @@ namespace mabeam::app {
 
 namespace {
 
-constexpr const char* kGroups[] = {"des", "speedup", "msgs", "membership", "variables", "lincheck", "real", "detect"};
+constexpr const char* kGroups[] = {"des",   "speedup", "msgs",     "membership", "variables",
+                                   "sweep", "shrink",  "lincheck", "real",       "detect"};
 
 void add_real_figures(std::vector<bench::Figure>& figures, const std::vector<std::pair<std::string, double>>& real_figures) {
   for (const auto& [name, value] : real_figures)  // the names end with their unit
@@ -57,8 +59,16 @@ int cmd_bench(int argc, char** argv) {
                "runs: compare them as ratios on the same machine.\n"
                "\n"
                "lincheck: operations per second checked on generated histories of 1,000 and\n"
-               "10,000 operations from 10 clients, linearizable and not (one stale read), and a\n"
-               "kv history over 100 keys; plus the time to shrink a violation to a minimal set.\n"
+               "10,000 operations from 10 clients (and 10,000 from 50), linearizable and not\n"
+               "(one stale read), and kv histories over 100 keys; plus the time to shrink a\n"
+               "violation to a minimal set (about 10 s in all).\n"
+               "\n"
+               "sweep: seeds per second on one core, as `mabeam sweep` runs them, for each\n"
+               "scenario family: swim-partition and swarm-membership (--swarm) for membership\n"
+               "with gossip, variables-partition-2-3 and swarm-variables (--swarm) for variables\n"
+               "with the partition guard (about 3 s each). shrink: `mabeam shrink` on each broken\n"
+               "example in tests/data/broken_shrink: wall time, runs, and events, nodes and\n"
+               "simulated seconds before and after. Both read files from the source tree.\n"
                "\n"
                "detect: 3 real `mabeam node` processes on 127.0.0.1 (SWIM membership); one is\n"
                "killed (kill -9) or hung (SIGSTOP), and the figure is the time until both others\n"
@@ -73,7 +83,8 @@ int cmd_bench(int argc, char** argv) {
   std::string only;
   int detect_repeats = 5;
   app.add_flag("--json", json, "print one JSON object of figure name -> number");
-  app.add_option("--only", only, "run only one group: des, speedup, msgs, membership, variables, lincheck, real, detect");
+  app.add_option("--only", only,
+                 "run only one group: des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, detect");
   app.add_option("--detect-repeats", detect_repeats, "samples per detection figure (default 5)")->check(CLI::Range(1, 100));
   try {
     app.parse(argc, argv);
@@ -81,7 +92,9 @@ int cmd_bench(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (!only.empty() && std::find(std::begin(kGroups), std::end(kGroups), only) == std::end(kGroups)) {
-    std::fprintf(stderr, "mabeam bench: --only: expected des, speedup, msgs, membership, variables, lincheck, real or detect, found \"%s\"\n",
+    std::fprintf(stderr,
+                 "mabeam bench: --only: expected des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real or "
+                 "detect, found \"%s\"\n",
                  only.c_str());
     return 2;
   }
@@ -92,7 +105,10 @@ int cmd_bench(int argc, char** argv) {
   if (want("msgs")) bench::bench_sim_messages(figures);
   if (want("membership")) bench::bench_membership(figures);
   if (want("variables")) bench::bench_variables(figures);
-  if (want("lincheck")) bench::bench_lincheck(figures);
+  bool measured = true;
+  if (want("sweep")) measured = bench::bench_sweep(figures) && measured;
+  if (want("shrink")) measured = bench::bench_shrink(figures) && measured;
+  if (want("lincheck")) measured = bench::bench_lincheck(figures) && measured;
   if (want("real")) {
     std::vector<std::pair<std::string, double>> real_figures;
     real::run_real_benchmarks(real_figures);
@@ -106,7 +122,7 @@ int cmd_bench(int argc, char** argv) {
   } else {
     for (const auto& f : figures) std::printf("%s: %.6g %s\n", f.name.c_str(), f.value, f.unit.c_str());
   }
-  return 0;
+  return measured ? 0 : 1;
 }
 
 }  // namespace mabeam::app

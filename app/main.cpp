@@ -4,6 +4,7 @@
 #include <string>
 
 #include "app/commands.h"
+#include "engine/version.h"
 
 namespace {
 const char* kUsage =
@@ -14,12 +15,21 @@ const char* kUsage =
     "commands:\n"
     "  sim FILE        run one scenario and print a report (exit 0 ok, 1 a check failed, 2 bad input)\n"
     "  check PATH...   run scenario files or folders, one line each\n"
-    "  sweep FILE      run a scenario over many seeds, print failing seeds and how to replay them\n"
+    "  sweep FILE      run a scenario over many seeds (--swarm: each with its own drawn faults),\n"
+    "                  print failing seeds and how to replay them; --merge joins shard results\n"
+    "  shrink FILE     shrink a failing scenario to a smaller one that fails the same check\n"
     "  trace           summarize a trace, convert it (Perfetto JSON, Graphviz DOT, a history), merge traces\n"
     "  lincheck FILE   check a history (mabeam's or any system's) for linearizability\n"
     "  bench           run the benchmark suite\n"
     "  node            run one real node\n"
-    "  portmap         run the port mapper (name -> address registry, like Erlang's EPMD)\n";
+    "  portmap         run the port mapper (name -> address registry, like Erlang's EPMD)\n"
+    "\n"
+    "  --version       the version, and the trace, scenario and wire format versions it speaks\n";
+
+void print_version() {
+  std::printf("mabeam %s\ntrace format %d\nscenario format %d\nwire protocol %u\n", MABEAM_VERSION,
+              mabeam::kTraceFormatVersion, mabeam::kScenarioFormatVersion, unsigned{mabeam::kWireProtocolVersion});
+}
 }
 
 int main(int argc, char** argv) {
@@ -29,13 +39,17 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
+  if (cmd == "--version" || cmd == "version") {
+    print_version();
+    return 0;
+  }
   struct Entry {
     const char* name;
     int (*fn)(int, char**);
   };
-  static const Entry entries[] = {{"sim", cmd_sim},         {"check", cmd_check}, {"sweep", cmd_sweep},
-                                  {"trace", cmd_trace},     {"lincheck", cmd_lincheck}, {"bench", cmd_bench},
-                                  {"node", cmd_node},       {"portmap", cmd_portmap}};
+  static const Entry entries[] = {{"sim", cmd_sim},         {"check", cmd_check},       {"sweep", cmd_sweep},
+                                  {"shrink", cmd_shrink},   {"trace", cmd_trace},       {"lincheck", cmd_lincheck},
+                                  {"bench", cmd_bench},     {"node", cmd_node},         {"portmap", cmd_portmap}};
   for (const auto& e : entries) {
     if (cmd == e.name) {
       std::string prog = std::string("mabeam ") + e.name;

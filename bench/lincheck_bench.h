@@ -10,6 +10,7 @@
 
 namespace mabeam::bench {
 
-void bench_lincheck(std::vector<Figure>& out);
+// False when a figure could not be measured (a verdict other than the one built in).
+bool bench_lincheck(std::vector<Figure>& out);
 
 }  // namespace mabeam::bench

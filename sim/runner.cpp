@@ -7,6 +7,7 @@
 
 #include "engine/duration.h"
 #include "sim/history.h"
+#include "sim/selectors.h"
 #include "sim/sha256.h"
 #include "sim/world.h"
 #include "sim/workload.h"
@@ -15,24 +16,27 @@ namespace mabeam::sim {
 
 namespace {
 
-void script_event(World& w, const ScenarioEvent& e) {
+void script_event(World& w, Selectors& selectors, const ScenarioEvent& e) {
+  std::string node;
+  std::vector<std::vector<std::string>> groups;
+  if (!selectors.resolve(e, node, groups)) return;  // the selector chose no node (traced)
   auto idx = [&](const std::string& name) { return static_cast<std::uint32_t>(w.index_of(name)); };
   using V = ScenarioEvent::Verb;
   switch (e.verb) {
-    case V::crash: w.crash(idx(e.node)); break;
-    case V::restart: w.restart(idx(e.node)); break;
-    case V::pause: w.pause(idx(e.node), e.duration); break;
-    case V::partition: w.partition(e.groups); break;
-    case V::partition_oneway: w.partition_oneway(e.from, e.to); break;
-    case V::heal: w.heal(); break;
+    case V::crash: w.crash(idx(node)); break;
+    case V::restart: w.restart(idx(node)); break;
+    case V::pause: w.pause(idx(node), e.duration); break;
+    case V::partition: w.partition(groups, e.layer); break;
+    case V::partition_oneway: w.partition_oneway(e.from, e.to, e.layer); break;
+    case V::heal: w.heal(e.layer); break;
     case V::link:
       for (const auto& f : e.from)
         for (const auto& t : e.to) w.link(f, t, e.latency, e.loss, e.duplicate, e.reorder, e.both_ways);
       break;
-    case V::clock_skew: w.clock_skew(idx(e.node), e.offset, e.drift); break;
-    case V::disk_fault: w.disk_fault(idx(e.node), e.duration); break;
-    case V::join: w.join(idx(e.node)); break;
-    case V::leave: w.leave(idx(e.node)); break;
+    case V::clock_skew: w.clock_skew(idx(node), e.offset, e.drift); break;
+    case V::disk_fault: w.disk_fault(idx(node), e.duration); break;
+    case V::join: w.join(idx(node)); break;
+    case V::leave: w.leave(idx(node)); break;
     case V::write:
     case V::read: break;  // issued by the ClientDriver (sim/workload.h)
   }
@@ -71,13 +75,15 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
 
   for (std::uint32_t i = 0; i < sc.nodes.size(); ++i)
     if (!sc.nodes[i].starts_by_join) w.scheduler().at(sc.nodes[i].start, [&w, i] { w.start(i); });
-  for (const auto& e : sc.events) w.scheduler().at(e.at, [&w, &e] { script_event(w, e); });
+  Selectors selectors(w, r.seed);
+  for (const auto& e : sc.events) w.scheduler().at(e.at, [&w, &selectors, &e] { script_event(w, selectors, e); });
   clients.schedule();  // write/read events and the workload
 
   const TimeUs end = options.until ? std::min(*options.until, sc.duration) : sc.duration;
   w.run_until(end);
 
   r.sim_time_us = w.now();
+  r.choices = selectors.choices();
   r.events = w.scheduler().fired();
   const auto& c = w.counters();
   r.metrics = w.node_metrics();

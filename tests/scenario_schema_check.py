@@ -27,6 +27,8 @@ SCHEMA_CANNOT_EXPRESS = {
     "partition_single_group.json": "at least 2 groups counting the left-out nodes: depends on the node set",
     "workload_unknown_var.json": "workload variables must be declared in `variables`: a cross-reference",
     "unknown_resolve.json": "merge functions are registered in the running process: the schema cannot list them",
+    "swarm_by_inside_window.json": "a check's `by` must lie after the swarm window's end: a comparison between two values",
+    "selector_unbound_name.json": "a \"$X\" target must name an earlier event's `as`: a cross-reference in time order",
 }
 
 
