@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <set>
 #include <sstream>
 
@@ -23,6 +24,12 @@ std::string found(const nlohmann::json& v) {
 
 Status line_error(std::size_t line, const std::string& problem) {
   return Status::invalid("line " + std::to_string(line) + ": " + problem);
+}
+
+// An integer that fits in 64 signed bits (JSON allows larger ones).
+bool is_int64(const nlohmann::json& v) {
+  return v.is_number_integer() &&
+         (!v.is_number_unsigned() || v.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX));
 }
 
 nlohmann::json normalized(const nlohmann::json& v) {
@@ -286,7 +293,7 @@ Status parse_event(const nlohmann::json& j, std::size_t line, bool first, Histor
     b.skip_foreign_process();
     return Status::ok();
   }
-  if (!process->is_number_integer()) {
+  if (!is_int64(*process)) {
     return line_error(line, "\"process\" must be an integer (a client) or a string (another actor, skipped), found " +
                                 found(*process));
   }
@@ -307,7 +314,7 @@ Status parse_event(const nlohmann::json& j, std::size_t line, bool first, Histor
   if (!f->is_string()) return line_error(line, "\"f\" must be a string, found " + found(*f));
   std::optional<std::int64_t> time_ns;
   if (auto time = j.find("time"); time != j.end()) {
-    if (!time->is_number_integer()) return line_error(line, "\"time\" must be an integer (nanoseconds), found " + found(*time));
+    if (!is_int64(*time)) return line_error(line, "\"time\" must be an integer (nanoseconds), found " + found(*time));
     time_ns = time->get<std::int64_t>();
   }
   const nlohmann::json null;
