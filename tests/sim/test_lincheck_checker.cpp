@@ -240,3 +240,40 @@ TEST_CASE("lincheck: the same history gives the same report", "[lincheck]") {
   CHECK(a.steps == b.steps);
   CHECK(format_report(h, a) == format_report(h, b));
 }
+
+TEST_CASE("lincheck: a kv report names the undecided keys and still gives a verdict found on another key", "[lincheck]") {
+  // Key a: a stale read, found in a few steps. Key b: a generated history that needs far
+  // more steps than the budget leaves.
+  History h = hard_history(13);
+  for (auto& op : h.ops) op.key = "b";
+  h.model = Model::kv;
+  const std::size_t base = h.ops.size() * 2 + 10;  // lines after b's
+  auto add = [&](std::int64_t process, const char* f, nlohmann::json value, nlohmann::json read, std::size_t at) {
+    Operation op;
+    op.process = process;
+    op.kind = std::string(f) == "read" ? OpKind::read : OpKind::write;
+    op.f = f;
+    op.key = "a";
+    op.value = std::move(value);
+    op.read_value = std::move(read);
+    op.outcome = Outcome::ok;
+    op.invoke_line = base + at;
+    op.complete_line = base + at + 1;
+    h.ops.push_back(std::move(op));
+  };
+  add(1000, "write", 1, nullptr, 0);
+  add(1000, "write", 2, nullptr, 2);
+  add(1001, "read", nullptr, 1, 4);
+  CheckOptions o;
+  o.steps_max = 2000;
+  const CheckReport r = check_history(h, o);
+  CHECK(r.verdict == Verdict::not_linearizable);
+  REQUIRE(r.bad_keys.size() == 1);
+  CHECK(r.bad_keys[0] == "a");
+  REQUIRE(r.undecided_keys.size() == 1);
+  CHECK(r.undecided_keys[0] == "b");
+  const std::string text = format_report(h, r);
+  CHECK_THAT(text, Catch::Contains("keys not linearizable: a\n"));
+  CHECK_THAT(text, Catch::Contains("keys undecided (the step budget of 2000 steps ran out (key b)): b\n"));
+  CHECK_THAT(text, Catch::Contains("key a: these 3 operations cannot be ordered, a minimal set:"));
+}
