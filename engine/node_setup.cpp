@@ -122,8 +122,11 @@ Status parse_node_config(const nlohmann::json& config, const std::string& pointe
       out.detector = *it == "swim" ? Detector::swim : Detector::heartbeat;
     } else if (it.key() == "variables") {
       if (auto s = vars::parse_variables_tuning(*it, p, out.variables.config); !s) return s;
+    } else if (it.key() == "agents") {
+      if (auto s = agents::parse_agents_config(*it, p, out.agents.config); !s) return s;
+      out.agents.enabled = true;
     } else {
-      return Status::invalid(p + ": unknown key (expected detector, membership, heartbeat or variables)");
+      return Status::invalid(p + ": unknown key (expected detector, membership, heartbeat, variables or agents)");
     }
   }
   if (!has_detector) out.detector = has_heartbeat && !has_membership ? Detector::heartbeat : Detector::swim;
@@ -183,6 +186,7 @@ void install_services(Node& node, const NodeSetup& setup, std::uint64_t incarnat
     node.add<Membership>(setup.membership, std::move(seeds), incarnation, std::move(info));
   }
   vars::install_variables(node, setup.variables);
+  agents::install_agents(node, setup.agents, incarnation);
 }
 
 }  // namespace mabeam

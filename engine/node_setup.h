@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/agents/setup.h"
 #include "engine/heartbeat.h"
 #include "engine/membership/membership.h"
 #include "engine/node.h"
@@ -37,6 +38,8 @@ struct NodeSetup {
   // top-level `variables` (vars::parse_variables_config), tuning from `config.variables`
   // (parse_node_config reads it too, so a config block is checked whole).
   vars::VariablesSetup variables;
+  // The agent service and the name registry (`config.agents`); installed when enabled.
+  agents::AgentsSetup agents;
 };
 
 // Reads the `config` object (may be null) into `out`. Errors name the JSON pointer under
@@ -52,7 +55,8 @@ Status parse_node_info(const nlohmann::json& doc, const std::string& pointer, sw
 Result<std::uint64_t> record_boot(Storage& storage);
 
 // Adds the configured services to a fresh node (failure detector, then the partition guard
-// and the variables service when configured); the caller then calls node.start().
+// and the variables service when configured, then the agent services when enabled); the
+// caller then calls node.start().
 void install_services(Node& node, const NodeSetup& setup, std::uint64_t incarnation);
 
 }  // namespace mabeam
