@@ -40,7 +40,7 @@ void heal_convergence(std::vector<Figure>& out) {
                             {"tags", vars::Consistency::eventual, vars::Resolve::or_set, "", 3, true},
                             {"hint", vars::Consistency::eventual, vars::Resolve::lww, "", 3, true}};
   for (const auto& v : sc.variables.variables)
-    sc.workload.push_back(sim::WorkloadSpec{sim::WorkloadSpec::Kind::writes, v.name, 10, {}, sec(2), sec(20), ""});
+    sc.workload.push_back(sim::WorkloadSpec{sim::WorkloadSpec::Kind::writes, v.name, 10, {}, sec(2), sec(20), "", {}, "", ""});
   sim::ScenarioEvent split;
   split.at = sec(10);
   split.verb = sim::ScenarioEvent::Verb::partition;
@@ -72,7 +72,7 @@ void broadcast(std::vector<Figure>& out) {
   sc.variables.config.anti_entropy_interval = sec(2);
   sc.variables.variables = {{"log", vars::Consistency::eventual, vars::Resolve::g_counter, "", kNodes, true}};
   sc.workload.push_back(
-      sim::WorkloadSpec{sim::WorkloadSpec::Kind::writes, "log", 100.0 / kNodes, {}, sec(3), sec(23), ""});
+      sim::WorkloadSpec{sim::WorkloadSpec::Kind::writes, "log", 100.0 / kNodes, {}, sec(3), sec(23), "", {}, "", ""});
   sim::RunOptions o;
   const auto r = sim::run_scenario(sc, o);
   auto trace = sim::parse_trace_text(r.trace);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/duration.h"
+#include "sim/checks_agents.h"
 #include "sim/checks_variables.h"
 #include "sim/history.h"
 
@@ -15,6 +16,8 @@ std::string check_label(const Check& c) {
   if (c.check == "no_false_down") return "no_false_down (grace " + format_duration(c.grace) + ")";
   if (c.check == "variables_converged") return "variables_converged by " + format_duration(c.by);
   if (c.check == "readonly_minority") return "readonly_minority within " + format_duration(c.within);
+  if (c.check == "agent_reachable") return "agent_reachable within " + format_duration(c.within);
+  if (c.check == "agent_state") return "agent_state " + c.agent;
   return c.check;
 }
 
@@ -153,6 +156,9 @@ std::vector<CheckResult> evaluate_checks(const std::vector<Check>& checks, const
     else if (c.check == "variables_converged") out.push_back(check_variables_converged(c, trace, h));
     else if (c.check == "causal_order") out.push_back(check_causal_order(c, trace, h));
     else if (c.check == "session_guarantees") out.push_back(check_session_guarantees(c, trace, h));
+    else if (c.check == "agent_unique") out.push_back(check_agent_unique(c, trace, h));
+    else if (c.check == "agent_reachable") out.push_back(check_agent_reachable(c, trace, h));
+    else if (c.check == "agent_state") out.push_back(check_agent_state(c, trace, h));
     else out.push_back({c.check, false, "this check is not implemented by this build"});
   }
   return out;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/duration.h"
+#include "sim/agent_driver.h"
 #include "sim/history.h"
 #include "sim/selectors.h"
 #include "sim/sha256.h"
@@ -39,6 +40,9 @@ void script_event(World& w, Selectors& selectors, const ScenarioEvent& e) {
     case V::leave: w.leave(idx(node)); break;
     case V::write:
     case V::read: break;  // issued by the ClientDriver (sim/workload.h)
+    case V::spawn:
+    case V::send:
+    case V::kill_agent: break;  // issued by the AgentDriver (sim/agent_driver.h)
   }
 }
 
@@ -69,8 +73,11 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   setup.variables.cluster = names;
   setup.variables.guard =
       std::any_of(sc.expect.begin(), sc.expect.end(), [](const Check& c) { return c.check == "readonly_minority"; });
+  // The agent service and the registry, when the scenario has agents.
+  if (sc.uses_agents()) setup.agents.enabled = true;
   World w(names, sc.network, wo, [setup](Node& node, std::uint64_t incarnation) { install_services(node, setup, incarnation); });
   ClientDriver clients(w, sc, r.seed);
+  AgentDriver agent_clients(w, sc, r.seed);
   for (const auto& l : sc.links) w.link(l.from, l.to, l.latency, l.loss, l.duplicate, l.reorder, false);
 
   for (std::uint32_t i = 0; i < sc.nodes.size(); ++i)
@@ -78,6 +85,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   Selectors selectors(w, r.seed);
   for (const auto& e : sc.events) w.scheduler().at(e.at, [&w, &selectors, &e] { script_event(w, selectors, e); });
   clients.schedule();  // write/read events and the workload
+  agent_clients.schedule();  // spawn/send/kill_agent events and message workloads
 
   const TimeUs end = options.until ? std::min(*options.until, sc.duration) : sc.duration;
   w.run_until(end);
@@ -98,6 +106,10 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     r.metrics["client_ops_issued"] = static_cast<double>(clients.issued());
     r.metrics["client_ops_unreachable"] = static_cast<double>(clients.unreachable());
     r.metrics["client_ops_skipped_busy_session"] = static_cast<double>(clients.skipped_busy());
+  }
+  if (sc.uses_agents()) {
+    r.metrics["agent_client_ops_issued"] = static_cast<double>(agent_clients.issued());
+    r.metrics["agent_client_ops_unreachable"] = static_cast<double>(agent_clients.unreachable());
   }
 
   std::string trace = w.take_trace();

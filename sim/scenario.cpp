@@ -9,9 +9,10 @@
 // load: its message starts with the JSON pointer of the offending value, says what was
 // expected and shows what was found.
 //
-// Verbs and checks whose services are not built yet (agents, consensus, ...) are refused
+// Verbs and checks whose services are not built yet (migration, consensus, ...) are refused
 // with a message naming the missing service, never ignored. Fault selectors, cut layers and
-// the swarm block are read by scenario_swarm.cpp; the reading helpers are scenario_read.h. Variable declarations and the
+// the swarm block are read by scenario_swarm.cpp; agent verbs, message workloads and agent
+// references by scenario_agents.cpp; the reading helpers are scenario_read.h. Variable declarations and the
 // service's tuning are read by the variables service's own parser (engine/variables/setup.h). scenarios/schema.json
 // describes the same format; tests/scenario_schema_check.py keeps the two in agreement.
 #include "sim/scenario.h"
@@ -25,6 +26,7 @@
 #include <set>
 
 #include "engine/duration.h"
+#include "sim/scenario_agents.h"
 #include "sim/scenario_read.h"
 #include "sim/scenario_swarm.h"
 
@@ -49,14 +51,12 @@ bool valid_node_name(const std::string& name) {
 
 // Verbs and checks that parse but need a service that is not built yet.
 const char* unbuilt_verb_service(const std::string& verb) {
-  if (verb == "spawn") return "agents";
-  if (verb == "migrate") return "migration";
+  if (verb == "migrate" || verb == "rebalance") return "migration";
   return nullptr;
 }
 
 const char* unbuilt_check_service(const std::string& check) {
   if (check == "single_leader_per_term" || check == "linearizable" || check == "no_lost_writes") return "consensus";
-  if (check == "agent_unique" || check == "agent_reachable") return "agents";
   return nullptr;
 }
 
@@ -82,13 +82,17 @@ const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
       {"leave", {Verb::leave, {"at", "do", "node", "as", "chosen"}}},
       {"write", {Verb::write, {"at", "do", "node", "var", "value", "op", "session"}}},
       {"read", {Verb::read, {"at", "do", "node", "var", "session"}}},
+      {"spawn", {Verb::spawn, load::kSpawnKeys}},
+      {"send", {Verb::send, load::kSendKeys}},
+      {"kill_agent", {Verb::kill_agent, load::kKillKeys}},
   };
   return specs;
 }
 
-const std::vector<std::string> kCheckNames = {"detected_down",       "no_false_down", "members_converged",
+const std::vector<std::string> kCheckNames = {"detected_down",       "no_false_down",       "members_converged",
                                               "readonly_minority",   "variables_converged", "causal_order",
-                                              "session_guarantees"};
+                                              "session_guarantees",  "agent_unique",        "agent_reachable",
+                                              "agent_state"};
 
 constexpr std::size_t kWorkloadsMax = 1000;
 constexpr double kWorkloadRateMax = 10000.0;
@@ -124,6 +128,7 @@ class Loader {
     if (const json* j = optional(root, "workload")) load_workload(*j);
     if (const json* j = optional(root, "events")) load_events(*j);
     if (const json* j = optional(root, "expect")) load_expect(*j);
+    check_agent_refs(s_);
     if (optional(root, "swarm")) load_swarm(root, s_);
   }
 
@@ -156,16 +161,22 @@ class Loader {
       const std::string ip = child(p, i);
       const json& w = j[i];
       require_object(w, ip, "a workload object like {\"kind\": \"writes\", \"var\": \"x\", \"rate\": 10}");
-      check_keys(w, ip, {"kind", "var", "rate", "nodes", "start", "stop", "session"});
       WorkloadSpec spec;
       const std::string kp = child(ip, "kind");
-      const json& kind = require(w, ip, "kind", "writes, reads or mixed");
+      const json& kind = require(w, ip, "kind", "writes, reads, mixed or messages");
       const std::string k = kind.is_string() ? kind.get<std::string>() : "";
       if (k == "writes") spec.kind = WorkloadSpec::Kind::writes;
       else if (k == "reads") spec.kind = WorkloadSpec::Kind::reads;
       else if (k == "mixed") spec.kind = WorkloadSpec::Kind::mixed;
-      else expected(kp, "one of writes, reads, mixed", kind);
-      spec.var = var_ref(require(w, ip, "var", "a declared variable"), child(ip, "var"));
+      else if (k == "messages") spec.kind = WorkloadSpec::Kind::messages;
+      else expected(kp, "one of writes, reads, mixed, messages", kind);
+      if (spec.kind == WorkloadSpec::Kind::messages) {
+        check_keys(w, ip, {"kind", "to", "type", "msg", "rate", "nodes", "start", "stop"}, "for \"messages\"");
+        read_messages_workload(w, ip, spec);
+      } else {
+        check_keys(w, ip, {"kind", "var", "rate", "nodes", "start", "stop", "session"});
+        spec.var = var_ref(require(w, ip, "var", "a declared variable"), child(ip, "var"));
+      }
       spec.rate = read_number(require(w, ip, "rate", "operations per second per node"), child(ip, "rate"), 0.0,
                               kWorkloadRateMax, "operations per second per node, above 0 and at most 10000");
       if (spec.rate <= 0) expected(child(ip, "rate"), "operations per second per node, above 0 and at most 10000", w["rate"]);
@@ -522,6 +533,17 @@ class Loader {
       case Verb::link:
         load_link(e, p, ev);
         break;
+      case Verb::spawn:
+        read_spawn(e, p, ev, ref, s_);
+        break;
+      case Verb::send:
+        ev.node = s_.nodes.front().name;  // the first node's client, unless `from` says
+        read_send(e, p, ev, ref);
+        break;
+      case Verb::kill_agent:
+        ev.node = s_.nodes.front().name;
+        read_kill(e, p, ev, ref);
+        break;
       case Verb::clock_skew: {
         read_fault_target(e, p, ev, ref);
         const json* offset = optional(e, "offset");
@@ -565,6 +587,16 @@ class Loader {
         check_keys(c, p, {"check", "within"}, context);
         check.within = sec(5);
         if (const json* w = optional(c, "within")) check.within = read_positive_duration(*w, child(p, "within"));
+      } else if (check.check == "agent_unique") {
+        check_keys(c, p, {"check"}, context);
+      } else if (check.check == "agent_reachable") {
+        check_keys(c, p, {"check", "within"}, context);
+        check.within = read_positive_duration(require(c, p, "within", "a duration like \"10s\""), child(p, "within"));
+      } else if (check.check == "agent_state") {
+        check_keys(c, p, {"check", "agent"}, context);
+        const json& a = require(c, p, "agent", "the name of a counter agent");
+        if (!a.is_string()) expected(child(p, "agent"), "the name of a counter agent", a);
+        check.agent = a.get<std::string>();
       } else if (check.check == "causal_order" || check.check == "session_guarantees") {
         check_keys(c, p, {"check"}, context);
         if (s_.variables.variables.empty()) fail(cp, "expected variables to judge, found no /variables declared");
@@ -724,8 +756,22 @@ const char* to_string(ScenarioEvent::Verb v) {
     case Verb::leave: return "leave";
     case Verb::write: return "write";
     case Verb::read: return "read";
+    case Verb::spawn: return "spawn";
+    case Verb::send: return "send";
+    case Verb::kill_agent: return "kill_agent";
   }
   return "unknown";
+}
+
+bool Scenario::uses_agents() const {
+  if (!agent_names.empty()) return true;
+  for (const auto& e : events)
+    if (e.verb == Verb::spawn || e.verb == Verb::send || e.verb == Verb::kill_agent) return true;
+  for (const auto& w : workload)
+    if (w.kind == WorkloadSpec::Kind::messages) return true;
+  for (const auto& c : expect)
+    if (c.check.rfind("agent_", 0) == 0) return true;
+  return setup.agents.enabled;
 }
 
 }  // namespace mabeam::sim

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/agents/agent.h"
 #include "engine/node_setup.h"
 #include "engine/status.h"
 #include "engine/time.h"
@@ -54,7 +55,7 @@ struct NodeSpec {
 // One scripted fault or operation. Only the fields of its verb are set.
 struct ScenarioEvent {
   enum class Verb { crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, disk_fault, join, leave,
-                    write, read };
+                    write, read, spawn, send, kill_agent };
   TimeUs at = 0;
   Verb verb = Verb::crash;
   std::string node;                            // crash, restart, pause, clock_skew, disk_fault, join, leave
@@ -81,19 +82,33 @@ struct ScenarioEvent {
   std::string chosen;
   std::string as;
   bool isolate = false;                        // partition: `node` (or the selector's node) alone against the rest
+  // Agents (scenario_agents.h). spawn: `node` hosts it, or best (refused until placement
+  // exists); send: `target` (its `to`: an agent name), `msg`, from the client of `node`; kill_agent:
+  // `agent`, `reason`, from the client of `node`.
+  std::string agent_type;                      // spawn
+  std::string agent;                           // spawn: its name ("" = unnamed); kill_agent: the target
+  std::string state;                           // spawn: the initial state as JSON text ("" = the default)
+  bool durable = false;                        // spawn
+  agents::PlacementSpec placement;             // spawn: demand, requires, affinity, anti_affinity (stored)
+  std::string target;                          // send: the agent's name
+  std::string msg;                             // send: the message as JSON text
+  std::string reason;                          // kill_agent
   std::size_t index = 0;                       // position in the file's /events (before sorting)
 };
 
 // A generated stream of client operations (`workload`): on each listed node, operations at
 // `rate` per second (exponential gaps) from `start` until `stop`.
 struct WorkloadSpec {
-  enum class Kind { writes, reads, mixed };
+  enum class Kind { writes, reads, mixed, messages };
   Kind kind = Kind::writes;
-  std::string var;
+  std::string var;                  // writes, reads, mixed
   double rate = 1.0;                // operations per second on each node
   std::vector<std::string> nodes;   // empty = all
   TimeUs start = 0, stop = 0;
   std::string session;              // "" = none; else one session per node: "<session>@<node>"
+  std::vector<std::string> to;      // messages: agent names, each message to one drawn from them
+  std::string to_type;              // messages with "to": "all": every scenario agent of this type
+  std::string msg;                  // messages: the message as JSON text
 };
 
 struct Check {
@@ -103,6 +118,7 @@ struct Check {
   DurationUs within = 0;    // detected_down, readonly_minority (default 5s)
   TimeUs by = 0;            // members_converged, variables_converged
   DurationUs grace = sec(5);  // no_false_down: how far back a fault still explains a down mark
+  std::string agent;          // agent_state: the counter agent's name
 };
 
 // The `swarm` block: faults each seed of `mabeam sweep --swarm` draws for itself (sim/swarm.h).
@@ -141,6 +157,9 @@ struct Scenario {
   std::vector<Check> expect;
   std::optional<SwarmSpec> swarm;        // only `mabeam sweep --swarm` draws from it
   std::string source;                    // file path it was loaded from, "" if from text
+  // Agents: every name a spawn event (or a supervisor's child spec) gives, and its type.
+  std::map<std::string, std::string> agent_names;
+  bool uses_agents() const;
 };
 
 // Parses a scenario. `source` names the file in messages. JSON syntax errors give line and

@@ -2,6 +2,7 @@
 #include "sim/scenario_swarm.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <set>
 
@@ -36,8 +37,20 @@ bool is_selector_text(const std::string& s) {
 // Checks a node selector's form; `stopped_target`: the verb targets a node that is not
 // running (restart, join), which "leader" and "random" never choose.
 void check_node_selector(const std::string& text, const std::string& pointer, bool stopped_target, const json& found) {
-  if (text.rfind("host:", 0) == 0)
-    refuse(pointer, quote(text) + ": the \"host:NAME\" selector needs the agents service, which is not built yet");
+  if (text.rfind("host:", 0) == 0) {
+    // The node hosting agent NAME when the event fires (NAME is checked against the
+    // scenario's agents once the whole document is read).
+    const std::string name = text.substr(5);
+    const bool ok = !name.empty() && name.size() <= 128 &&
+                    (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+                    std::all_of(name.begin(), name.end(), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+                    });
+    if (!ok) expected(pointer, "\"host:\" and an agent name ([A-Za-z_][A-Za-z0-9_-]*)", found);
+    if (stopped_target)
+      expected(pointer, "a node name or \"$X\" (this verb targets a node that is not running, which a host never is)", found);
+    return;
+  }
   if (text[0] == '$') {
     if (!valid_binding(text.substr(1)))
       expected(pointer, "\"$\" and a name of 1 to 64 letters, digits, '_' or '-' bound by an earlier \"as\"", found);
@@ -67,7 +80,7 @@ void read_chosen(const json& e, const std::string& p, ScenarioEvent& ev, bool gr
     fail(cp, "expected \"chosen\" only with an explicit target (it records the selector that picked it), found it "
              "with the selector " + quote(ev.selector));
   const std::string what = groups ? "\"halves\" (the selector that chose these groups)"
-                                  : "the selector that chose this node: \"leader\", \"random\" or \"$X\"";
+                                  : "the selector that chose this node: \"leader\", \"random\", \"$X\" or \"host:NAME\"";
   if (!chosen->is_string()) expected(cp, what, *chosen);
   const std::string text = chosen->get<std::string>();
   if (groups) {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "engine/agents/service.h"
+
 namespace mabeam::sim {
 
 using Verb = ScenarioEvent::Verb;
@@ -64,6 +66,18 @@ bool Selectors::resolve(const ScenarioEvent& e, std::string& node, std::vector<s
       if (world_.node(i).up() && !world_.node(i).paused()) running.push_back(i);
     if (running.empty()) return skip(e, "no running, unpaused node to choose");
     node = names[running[rng_.below(running.size())]];
+  } else if (e.selector.rfind("host:", 0) == 0) {
+    // The running node that hosts the agent of that name now.
+    const std::string agent = e.selector.substr(5);
+    int host = -1;
+    for (std::uint32_t i = 0; i < names.size() && host < 0; ++i) {
+      SimNode& n = world_.node(i);
+      if (!n.up()) continue;
+      if (auto* svc = n.node()->find<agents::AgentService>(); svc && !svc->hosted_by_name(agent).empty())
+        host = static_cast<int>(i);
+    }
+    if (host < 0) return skip(e, "no running node hosts an agent named " + agent);
+    node = names[static_cast<std::size_t>(host)];
   } else {  // "$X": the loader checked that an earlier event binds X
     auto it = bound_.find(e.selector.substr(1));
     if (it == bound_.end()) return skip(e, e.selector + " is not bound: the event that names it chose no node");

@@ -231,6 +231,9 @@ Picture picture_of(const Scenario& s) {
         break;
       case Verb::write:
       case Verb::read:
+      case Verb::spawn:
+      case Verb::send:
+      case Verb::kill_agent:
         break;
     }
   }

@@ -15,6 +15,7 @@ void ClientDriver::schedule() {
   }
   for (std::size_t i = 0; i < scenario_.workload.size(); ++i) {
     const WorkloadSpec& w = scenario_.workload[i];
+    if (w.kind == WorkloadSpec::Kind::messages) continue;  // the AgentDriver's (sim/agent_driver.h)
     vars::Resolve resolve = vars::Resolve::lww;
     for (const auto& v : scenario_.variables.variables)
       if (v.name == w.var) resolve = v.resolve;

@@ -29,6 +29,10 @@ SCHEMA_CANNOT_EXPRESS = {
     "unknown_resolve.json": "merge functions are registered in the running process: the schema cannot list them",
     "swarm_by_inside_window.json": "a check's `by` must lie after the swarm window's end: a comparison between two values",
     "selector_unbound_name.json": "a \"$X\" target must name an earlier event's `as`: a cross-reference in time order",
+    "selector_host_unknown_agent.json": "host:NAME must name an agent some spawn names: a cross-reference",
+    "send_unknown_agent.json": "a send's `to` must name an agent some spawn names: a cross-reference",
+    "agent_state_not_counter.json": "agent_state's agent must be spawned as a counter: a cross-reference",
+    "spawn_bad_state.json": "a state must be one the agent's type takes: the types' own rules, checked by restoring it",
 }
 
 

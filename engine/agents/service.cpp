@@ -377,6 +377,7 @@ void AgentService::start_agent(Hosted& h) {
     if (!h.name.empty()) e.with("name", h.name);
     if (h.durable) e.with("durable", true);
     if (h.suspended) e.with("suspended", true);
+    if (const std::string s = h.agent->summary(); !s.empty()) e.with("state", RawJson{s});
     ctx_.emit(e);
   }
   const std::string id = h.id;

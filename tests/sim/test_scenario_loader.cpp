@@ -415,9 +415,9 @@ TEST_CASE("loader: verbs whose service is not built yet are refused, naming the 
   auto refused = [](const std::string& verb) {
     return error_of(with("/events/2", {{"at", "1s"}, {"do", verb}, {"node", "n1"}}));
   };
-  CHECK(refused("spawn") == "/events/2/do: \"spawn\" needs the agents service, which is not built yet");
   CHECK(refused("migrate") == "/events/2/do: \"migrate\" needs the migration service, which is not built yet");
-  CHECK(parse_scenario(with("/events/2", {{"at", "1s"}, {"do", "spawn"}}).dump()).status().code() ==
+  CHECK(refused("rebalance") == "/events/2/do: \"rebalance\" needs the migration service, which is not built yet");
+  CHECK(parse_scenario(with("/events/2", {{"at", "1s"}, {"do", "migrate"}}).dump()).status().code() ==
         mabeam::Status::Code::refused);
   // A strong variable needs consensus.
   auto strong = parse_scenario(with("/variables", json::array({{{"name", "x"}, {"consistency", "strong"}}})).dump());
@@ -478,7 +478,7 @@ TEST_CASE("loader: variables, workload, write and read load, and their mistakes 
   CHECK(err("/workload/0/rate", 0) ==
         "/workload/0/rate: expected operations per second per node, above 0 and at most 10000, found 0");
   CHECK(err("/workload/0/stop", "1s") == "/workload/0/stop: expected a time after start (1s), found \"1s\"");
-  CHECK(err("/workload/0/kind", "deletes") == "/workload/0/kind: expected one of writes, reads, mixed, found \"deletes\"");
+  CHECK(err("/workload/0/kind", "deletes") == "/workload/0/kind: expected one of writes, reads, mixed, messages, found \"deletes\"");
   CHECK(err("/events/9/op", "set").find("/events/9/op: expected one of add, remove (for a or_set variable)") == 0);
   CHECK(err("/events/10/value", -2) ==
         "/events/10/value: expected an increment of 0 or more (a g_counter only grows), found -2");
@@ -493,8 +493,6 @@ TEST_CASE("loader: checks whose service is not built yet are refused, naming the
   CHECK(refused("single_leader_per_term").find("consensus service") != std::string::npos);
   CHECK(refused("linearizable").find("consensus service") != std::string::npos);
   CHECK(refused("no_lost_writes").find("consensus service") != std::string::npos);
-  CHECK(refused("agent_unique").find("agents service") != std::string::npos);
-  CHECK(refused("agent_reachable").find("agents service") != std::string::npos);
   // The variables checks need variables to judge.
   CHECK(refused("causal_order") == "/expect/1/check: expected variables to judge, found no /variables declared");
 }
@@ -502,10 +500,11 @@ TEST_CASE("loader: checks whose service is not built yet are refused, naming the
 TEST_CASE("loader: an unknown verb or check lists the valid ones", "[loader]") {
   CHECK(error_of(with("/events/0/do", "explode")) ==
         "/events/0/do: expected one of crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, "
-        "disk_fault, join, leave, write, read, found \"explode\"");
+        "disk_fault, join, leave, write, read, spawn, send, kill_agent, found \"explode\"");
   CHECK(error_of(with("/expect/1/check", "all_good")) ==
         "/expect/1/check: expected one of detected_down, no_false_down, members_converged, readonly_minority, "
-        "variables_converged, causal_order, session_guarantees, found \"all_good\"");
+        "variables_converged, causal_order, session_guarantees, agent_unique, agent_reachable, agent_state, found "
+        "\"all_good\"");
 }
 
 TEST_CASE("loader: the source names the file in every message", "[loader]") {

@@ -86,14 +86,17 @@ TEST_CASE("loader: selectors are checked where they can be known statically", "[
   CHECK(error_of(twice) == "/events/1/as: expected a name no earlier event binds, found \"x\" bound before");
 }
 
-TEST_CASE("loader: host:NAME needs the agents service and is refused, not ignored", "[selectors]") {
+TEST_CASE("loader: host:NAME names an agent some spawn gives, or the load fails", "[selectors]") {
   auto r = sim::parse_scenario(with_events(json::array({{{"at", "1s"}, {"do", "crash"}, {"node", "host:counter"}}})).dump());
   REQUIRE_FALSE(r.is_ok());
-  CHECK(r.status().code() == Status::Code::refused);
-  CHECK(r.status().message() == "/events/0/node: \"host:counter\": the \"host:NAME\" selector needs the agents "
-                                "service, which is not built yet");
+  CHECK(r.status().code() == Status::Code::invalid);
+  CHECK(r.status().message() == "/events/0/node: expected an agent a spawn names (no agent is named by a spawn), found "
+                                "\"counter\"");
   auto isolate = sim::parse_scenario(with_events(json::array({{{"at", "1s"}, {"do", "partition"}, {"isolate", "host:a"}}})).dump());
-  CHECK(isolate.status().code() == Status::Code::refused);
+  CHECK(isolate.status().message().find("/events/0/isolate: expected an agent a spawn names") == 0);
+  auto bad = sim::parse_scenario(with_events(json::array({{{"at", "1s"}, {"do", "crash"}, {"node", "host:no.dots"}}})).dump());
+  CHECK(bad.status().message() == "/events/0/node: expected \"host:\" and an agent name ([A-Za-z_][A-Za-z0-9_-]*), found "
+                                  "\"host:no.dots\"");
 }
 
 TEST_CASE("loader: partitions by isolate and halves, their as and chosen", "[selectors]") {
@@ -124,7 +127,8 @@ TEST_CASE("loader: partitions by isolate and halves, their as and chosen", "[sel
         "/events/0/chosen: expected \"chosen\" only with an explicit target (it records the selector that picked it), "
         "found it with the selector \"leader\"");
   CHECK(one({{"at", "1s"}, {"do", "crash"}, {"node", "n2"}, {"chosen", "n3"}}) ==
-        "/events/0/chosen: expected the selector that chose this node: \"leader\", \"random\" or \"$X\", found \"n3\"");
+        "/events/0/chosen: expected the selector that chose this node: \"leader\", \"random\", \"$X\" or "
+        "\"host:NAME\", found \"n3\"");
   CHECK(one({{"at", "1s"}, {"do", "partition"}, {"groups", json::array({json::array({"n1"})})}, {"chosen", "random"}}) ==
         "/events/0/chosen: expected \"halves\" (the selector that chose these groups), found \"random\"");
 }
