@@ -186,7 +186,9 @@ void install_services(Node& node, const NodeSetup& setup, std::uint64_t incarnat
     node.add<Membership>(setup.membership, std::move(seeds), incarnation, std::move(info));
   }
   vars::install_variables(node, setup.variables);
-  agents::install_agents(node, setup.agents, incarnation);
+  agents::AgentsSetup agents = setup.agents;
+  if (agents.enabled && agents.config.sequencer.empty() && !setup.peers.empty()) agents.config.sequencer = setup.peers.front();
+  agents::install_agents(node, agents, incarnation);
 }
 
 }  // namespace mabeam

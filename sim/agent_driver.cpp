@@ -71,7 +71,13 @@ void AgentDriver::run(const ScenarioEvent& e) {
       svc->call("scenario", e.target, agents::Payload::json(e.msg), 0, [](const agents::Outcome&) {});
       return;
     case Verb::kill_agent:
-      svc->kill("kill", e.agent, e.reason, [](const agents::Outcome&) {});
+      svc->kill("kill", e.agent, e.reason, [this, &e](const agents::Outcome& o) {
+        // The exit's arrival is traced where it lands (agent_exit); the client's outcome here.
+        TraceEvent t("agent_kill");
+        t.with("agent", e.agent).with("reason", e.reason).with("outcome", agents::to_string(o.kind));
+        if (!o.error.empty()) t.with("error", o.error);
+        world_.emit_about(e.node, t);
+      });
       return;
     default: return;
   }

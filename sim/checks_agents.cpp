@@ -59,6 +59,7 @@ struct AgentTrace {
   std::vector<Instance> instances;
   std::vector<Send> sends;  // in trace order
   std::map<std::string, std::vector<Delivery>> deliveries;  // msg -> each delivery
+  std::vector<std::string> first_deliveries;                // msgs by their first delivery, in trace order
   std::map<std::string, Told> outcomes;                     // msg -> the first outcome
   std::map<std::string, std::vector<std::size_t>> by_id;    // id -> instances
   std::map<std::string, std::vector<std::size_t>> by_name;  // name -> instances
@@ -99,7 +100,9 @@ struct AgentTrace {
         }
       } else if (r.ev == "agent_deliver") {
         const std::string agent = str(r, "agent");
-        deliveries[str(r, "msg")].push_back(Delivery{r.t, r.node, agent});
+        auto& list = deliveries[str(r, "msg")];
+        if (list.empty()) first_deliveries.push_back(str(r, "msg"));
+        list.push_back(Delivery{r.t, r.node, agent});
         auto it = running.find({r.node, agent});
         if (it != running.end()) {
           Instance& in = instances[it->second];
@@ -221,10 +224,9 @@ CheckResult check_agent_reachable(const Check& c, const Trace& trace, const Hist
     }
   // Order per sender and agent.
   std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::string>> last;  // (from, agent) -> number
-  std::vector<std::pair<TimeUs, std::string>> order;
-  for (const auto& [msg, list] : at.deliveries) order.emplace_back(list[0].t, msg);
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [t, msg] : order) {
+  // In trace order: deliveries at one instant are ordered by their lines, not their ids.
+  for (const std::string& msg : at.first_deliveries) {
+    const TimeUs t = at.deliveries.at(msg)[0].t;
     const std::string from = msg.substr(0, msg.rfind('#'));
     const auto key = std::make_pair(from, at.deliveries.at(msg)[0].agent);
     const std::uint64_t n = number_of(msg);

@@ -75,6 +75,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
       std::any_of(sc.expect.begin(), sc.expect.end(), [](const Check& c) { return c.check == "readonly_minority"; });
   // The agent service and the registry, when the scenario has agents.
   if (sc.uses_agents()) setup.agents.enabled = true;
+  setup.agents.config.bugs = options.agent_faults;
   World w(names, sc.network, wo, [setup](Node& node, std::uint64_t incarnation) { install_services(node, setup, incarnation); });
   ClientDriver clients(w, sc, r.seed);
   AgentDriver agent_clients(w, sc, r.seed);

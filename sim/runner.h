@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/agents/config.h"
 #include "sim/checks.h"
 #include "sim/scenario.h"
 #include "sim/selectors.h"
@@ -17,6 +18,10 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;  // overrides the scenario's seed
   std::optional<TimeUs> until;        // stop early
   bool keep_trace = true;             // keep the trace text in the result
+  // Test-only faults in the agent service (engine/agents/config.h, AgentBugs): each breaks
+  // the protocol on purpose so a test can show the agent checks catch it. Never set by a
+  // scenario file or the command line.
+  agents::AgentBugs agent_faults;
 };
 
 struct RunResult {

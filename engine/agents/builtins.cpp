@@ -143,7 +143,19 @@ class Pinger final : public Agent {
   Status restore(const Bytes& state, std::uint8_t) override {
     auto j = state_object(state, "pinger");
     if (!j) return j.status();
-    if (auto st = only_keys(*j, {"peer", "every", "sent", "pongs", "failures"}, "pinger"); !st) return st;
+    if (auto st = only_keys(*j, {"peer", "every", "sent", "pongs", "failures", "monitor", "link", "downs", "last_down"},
+                            "pinger");
+        !st)
+      return st;
+    for (auto [key, field] : {std::pair{"monitor", &monitor_}, std::pair{"link", &link_}})
+      if (const Json* v = j->find(key)) {
+        if (!v->is_bool()) return Status::invalid(std::string("pinger state: ") + key + " must be true or false");
+        *field = v->as_bool();
+      }
+    if (const Json* v = j->find("last_down")) {
+      if (!v->is_string()) return Status::invalid("pinger state: last_down must be a reason");
+      last_down_ = v->as_string();
+    }
     if (const Json* p = j->find("peer")) {
       if (!p->is_string() || (!valid_name(p->as_string()) && !is_agent_id(p->as_string())))
         return Status::invalid("pinger state: peer must be an agent id or name");
@@ -155,7 +167,8 @@ class Pinger final : public Agent {
       every_ = *d;
       every_text_ = e->as_string();
     }
-    for (auto [key, field] : {std::pair{"sent", &sent_}, std::pair{"pongs", &pongs_}, std::pair{"failures", &failures_}})
+    for (auto [key, field] : {std::pair{"sent", &sent_}, std::pair{"pongs", &pongs_}, std::pair{"failures", &failures_},
+                              std::pair{"downs", &downs_}})
       if (const Json* v = j->find(key)) {
         if (!v->is_int() || v->as_int() < 0) return Status::invalid(std::string("pinger state: ") + key + " must be a count");
         *field = v->as_int();
@@ -165,13 +178,22 @@ class Pinger final : public Agent {
   Bytes snapshot() const override {
     Json::Object o{{"every", Json(every_text_)}, {"sent", Json(sent_)}, {"pongs", Json(pongs_)}, {"failures", Json(failures_)}};
     if (!peer_.empty()) o["peer"] = Json(peer_);
+    if (monitor_) o["monitor"] = Json(true);
+    if (link_) o["link"] = Json(true);
+    if (downs_ > 0) o["downs"] = Json(downs_);
+    if (!last_down_.empty()) o["last_down"] = Json(last_down_);
     return to_bytes(Json(std::move(o)).dump());
   }
   std::string summary() const override {
-    return Json(Json::Object{{"sent", Json(sent_)}, {"pongs", Json(pongs_)}, {"failures", Json(failures_)}}).dump();
+    Json::Object o{{"sent", Json(sent_)}, {"pongs", Json(pongs_)}, {"failures", Json(failures_)}};
+    if (monitor_) o["downs"] = Json(downs_);
+    return Json(std::move(o)).dump();
   }
   void start(AgentContext& ctx) override {
-    if (!peer_.empty()) ctx.start_timer(every_, "ping");
+    if (peer_.empty()) return;
+    ctx.start_timer(every_, "ping");
+    if (monitor_) ctx.monitor(peer_);
+    if (link_) ctx.link(peer_);
   }
   void handle(AgentContext& ctx, const Message& m) override {
     auto j = Json::parse(m.payload.text());
@@ -187,10 +209,17 @@ class Pinger final : public Agent {
     } else if (s.kind == SignalKind::reply) {
       if (s.ok) ++pongs_;
       else ++failures_;
+    } else if (s.kind == SignalKind::down) {
+      // The peer is gone (one signal per monitor, as Erlang's): count it and keep pinging.
+      ++downs_;
+      last_down_ = s.reason;
     }
   }
 
  private:
+  bool monitor_ = false, link_ = false;
+  std::int64_t downs_ = 0;
+  std::string last_down_;
   std::string peer_;
   DurationUs every_ = sec(1);
   std::string every_text_ = "1s";

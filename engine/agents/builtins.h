@@ -9,7 +9,10 @@
 // - echo: replies with the message it got.
 // - pinger: state {"peer": ID_OR_NAME, "every": "1s"}; every `every` it sends its peer a
 //   request {"ping": N} (timing out after `every`) and counts the answers: state also holds
-//   "sent", "pongs" and "failures". It answers a {"ping": N} with {"pong": N}.
+//   "sent", "pongs" and "failures". It answers a {"ping": N} with {"pong": N}. With
+//   "monitor": true it monitors its peer from its start (its one `down` signal counted in
+//   "downs", the reason kept in "last_down"); with "link": true it
+//   is linked to its peer, so it ends when the peer does (it does not trap exits).
 // - supervisor: state {"children": [SPEC, ...], "intensity": 3, "period": "5s"}. A SPEC is
 //   {"type": T, "name": NAME, "state": {...}, "node": NODE or [NODE, ...], "durable": bool,
 //   "restart": "permanent" | "transient" | "temporary"}. It traps exits and spawns each

@@ -462,7 +462,7 @@ void AgentService::on_gone(const std::string& from, AgentGone&& m) {
   for (const auto& oi : c.items) {
     if (oi.seq <= m.upto) item_acked(m.src, m.dst, oi.item);
     else item_failed(m.src, m.dst, oi, m.reason == kNoproc || m.certain ? m.reason : kNoproc, m.certain || !oi.sent,
-                     m.certain ? "" : "its node restarted: it may have been handled before");
+                     m.certain ? "" : "its node restarted: it may have been handled before", m.certain);
   }
   // Monitors and links the sender already had on it fire now (their signals may have died
   // with its node).
@@ -505,17 +505,20 @@ void AgentService::item_acked(const std::string& src, const std::string&, const 
 }
 
 void AgentService::item_failed(const std::string& src, const std::string& dst, const OutItem& it,
-                               const std::string& reason, bool certain, const std::string& detail) {
+                               const std::string& reason, bool certain, const std::string& detail, bool ended) {
   const Item& item = it.item;
   const std::string error = detail.empty() ? reason : reason + ": " + detail;
+  // A cached name pointing at an ended agent: the name may be someone else's now. Asked
+  // of the registry again, once.
+  const bool by_name = item.kind == ItemKind::message || item.kind == ItemKind::exit ||
+                       item.kind == ItemKind::monitor || item.kind == ItemKind::link;
+  if (by_name && !it.via_name.empty() && !it.retried && certain && (reason == kNoproc || ended) && registry_) {
+    registry_->forget(it.via_name);
+    send_item(src, it.via_name, item, true);
+    return;
+  }
   switch (item.kind) {
     case ItemKind::message: {
-      // A cached name pointing at an ended agent: the name may be someone else's now.
-      if (!it.via_name.empty() && !it.retried && certain && reason == kNoproc && registry_) {
-        registry_->forget(it.via_name);
-        send_item(src, it.via_name, item, true);
-        return;
-      }
       const std::string target = it.via_name.empty() ? dst : it.via_name;
       Outcome o{certain ? Outcome::Kind::refused : Outcome::Kind::unknown, "", error, is_agent_id(dst) ? dst : ""};
       if (is_client_endpoint(src)) {

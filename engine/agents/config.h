@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "engine/time.h"
 
@@ -33,6 +34,9 @@ struct AgentsConfig {
   DurationUs name_lease = sec(3);              // a node's hold on its registered names without renewal
   DurationUs registry_timeout = sec(5);        // a registry operation without an outcome fails after this
   double max_drift = 0.01;                     // config.max_drift: the clock bound leases rely on
+  // The node that orders the registry's commands when no consensus service provides the
+  // log (sequencer_log.h); "" = the cluster's first node.
+  std::string sequencer;
   AgentBugs bugs;
 };
 

@@ -518,8 +518,9 @@ void Registry::names_lost() {
   held_.clear();
   lease_gen_ = 0;
   node_.metrics().inc("registry_leases_lost_total");
-  lease_check();
+  // The agents end before the lease is reported back: a lapsed agent never resumes.
   if (AgentService* a = agents()) a->on_names_lost(names);
+  lease_check();
 }
 
 void Registry::arm_renew() {

@@ -266,8 +266,9 @@ class AgentService : public Service {
   void flush_channel(const std::pair<std::string, std::string>& key, OutChannel& c, bool retransmit);
   void retransmit_tick();
   void send_acks();
+  // `ended`: the destination's host says it ended (a tombstone), whatever `reason` says.
   void item_failed(const std::string& src, const std::string& dst, const OutItem& it, const std::string& reason,
-                   bool certain, const std::string& detail = "");
+                   bool certain, const std::string& detail = "", bool ended = false);
   void item_acked(const std::string& src, const std::string& dst, const Item& item);
   void fire_down(const std::string& watcher, std::uint64_t ref, const std::string& target, const std::string& reason);
   void note_boot(const std::string& node, std::uint64_t boot, std::uint64_t first_serial);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/agents/registry.h"
+#include "engine/agents/sequencer_log.h"
 #include "engine/agents/service.h"
 #include "engine/duration.h"
 
@@ -49,12 +50,13 @@ Status parse_agents_config(const json& j, const std::string& p, AgentsConfig& ou
   if (j.is_null()) return Status::ok();
   if (!j.is_object()) return Status::invalid(p + ": expected an object, found " + found(j));
   static const char* kKeys[] = {"mailbox_max",  "agents_max", "channel_items_max", "retransmit_interval", "call_timeout",
-                                "spawn_timeout", "replicas",  "name_lease",        "registry_timeout"};
+                                "spawn_timeout", "replicas",  "name_lease",        "registry_timeout", "sequencer"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* k) { return it.key() == k; }) == std::end(kKeys))
       return Status::invalid(p + "/" + it.key() +
                              ": unknown key (expected one of mailbox_max, agents_max, channel_items_max, "
-                             "retransmit_interval, call_timeout, spawn_timeout, replicas, name_lease, registry_timeout)");
+                             "retransmit_interval, call_timeout, spawn_timeout, replicas, name_lease, registry_timeout, "
+                             "sequencer)");
   if (auto s = read_count(j, "mailbox_max", p, out.mailbox_max, 1, 1 << 24); !s) return s;
   if (auto s = read_count(j, "agents_max", p, out.agents_max, 1, 1 << 24); !s) return s;
   if (auto s = read_count(j, "channel_items_max", p, out.channel_items_max, 1, 1 << 24); !s) return s;
@@ -66,11 +68,19 @@ Status parse_agents_config(const json& j, const std::string& p, AgentsConfig& ou
   if (auto s = read_duration(j, "spawn_timeout", p, out.spawn_timeout, ms(1)); !s) return s;
   if (auto s = read_duration(j, "name_lease", p, out.name_lease, ms(100)); !s) return s;
   if (auto s = read_duration(j, "registry_timeout", p, out.registry_timeout, ms(1)); !s) return s;
+  if (auto it = j.find("sequencer"); it != j.end()) {
+    if (!it->is_string() || it->get<std::string>().empty() || it->get<std::string>().size() > 64)
+      return Status::invalid(p + "/sequencer: expected a node name (the node that orders the registry), found " +
+                             found(*it));
+    out.sequencer = it->get<std::string>();
+  }
   return Status::ok();
 }
 
 void install_agents(Node& node, const AgentsSetup& setup, std::uint64_t boot) {
   if (!setup.enabled) return;
+  // Without a consensus service exposing the log, one sequencer node orders the registry.
+  if (!node.find<ReplicatedLog>() && !setup.config.sequencer.empty()) node.add<SequencerLog>(setup.config.sequencer);
   node.add<Registry>(setup.config, boot);
   node.add<AgentService>(setup.config, setup.types, boot);
 }

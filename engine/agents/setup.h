@@ -22,7 +22,7 @@ struct AgentsSetup {
 
 // Reads a `config.agents` object into `out`. Keys: mailbox_max, agents_max,
 // channel_items_max, retransmit_interval, call_timeout, spawn_timeout, replicas,
-// name_lease, registry_timeout.
+// name_lease, registry_timeout, sequencer.
 Status parse_agents_config(const nlohmann::json& j, const std::string& pointer, AgentsConfig& out);
 
 // Adds the registry and the agent service when setup.enabled; a no-op otherwise.
