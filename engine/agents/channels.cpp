@@ -125,6 +125,11 @@ void AgentService::name_resolved(const std::string& name, const std::string& id,
 
 void AgentService::route(const std::string& src, const std::string& dst, Item item, const std::string& via_name,
                          bool retried) {
+  if (item.kind == ItemKind::message && !via_name.empty()) {
+    if (routed_by_name_.size() >= kRoutedByNameMax) routed_by_name_.erase(routed_by_name_.begin());
+    std::uint64_t& last = routed_by_name_[{src, via_name}];
+    last = std::max(last, item.number);
+  }
   // What a sender remembers of its own items needs the id a name resolved to.
   if (Hosted* s = hosted(src)) {
     if (item.kind == ItemKind::monitor) s->monitoring[item.ref] = dst;
@@ -139,11 +144,20 @@ void AgentService::route(const std::string& src, const std::string& dst, Item it
     call->second.target = dst;
   }
   if (hosted(dst)) {
+    const bool client_message = item.kind == ItemKind::message && is_client_endpoint(src);
+    const std::uint64_t ref = item.ref;
     std::string refusal = accept(src, dst, item);
     OutItem oi;
     oi.item = std::move(item);
-    if (!refusal.empty()) item_failed(src, dst, oi, refusal, true);
-    else item_acked(src, dst, oi.item);
+    if (!refusal.empty()) {
+      item_failed(src, dst, oi, refusal, true);
+      return;
+    }
+    // In the agent's mailbox: from here on it may be handled, so a timeout is unknown.
+    if (client_message)
+      if (auto c = clients_.find(src); c != clients_.end())
+        if (auto call = c->second.calls.find(ref); call != c->second.calls.end()) call->second.sent = true;
+    item_acked(src, dst, oi.item);
     return;
   }
   const std::string node = locate(dst);
@@ -512,7 +526,12 @@ void AgentService::item_failed(const std::string& src, const std::string& dst, c
   // of the registry again, once.
   const bool by_name = item.kind == ItemKind::message || item.kind == ItemKind::exit ||
                        item.kind == ItemKind::monitor || item.kind == ItemKind::link;
-  if (by_name && !it.via_name.empty() && !it.retried && certain && (reason == kNoproc || ended) && registry_) {
+  bool overtaken = false;
+  if (item.kind == ItemKind::message && !it.via_name.empty()) {
+    auto r = routed_by_name_.find({src, it.via_name});
+    overtaken = r != routed_by_name_.end() && r->second > item.number;
+  }
+  if (by_name && !overtaken && !it.via_name.empty() && !it.retried && certain && (reason == kNoproc || ended) && registry_) {
     registry_->forget(it.via_name);
     send_item(src, it.via_name, item, true);
     return;

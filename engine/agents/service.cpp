@@ -443,16 +443,20 @@ void AgentService::dispatch_one(Hosted& h, Queued q) {
     h.current = &q;
     h.replied = false;
     if (h.durable) ++h.version;  // the version this message makes: held replies wait for it
+    // The duplicate_delivery fault hands the message over twice, each handling traced.
     const int times = config_.bugs.duplicate_delivery ? 2 : 1;
-    for (int i = 0; i < times; ++i) h.agent->handle(*h.ctx, q.msg);
-    Hosted* hh = hosted(id);
-    if (!hh) return;
-    if (ctx_.tracing()) {
-      TraceEvent e("agent_deliver");
-      e.with("msg", q.src + "#" + std::to_string(q.msg.number)).with("agent", id).with("from", q.src);
-      if (const std::string s = hh->agent->summary(); !s.empty()) e.with("state", RawJson{s});
-      ctx_.emit(e);
+    Hosted* hh = &h;
+    for (int i = 0; i < times && hh; ++i) {
+      hh->agent->handle(*hh->ctx, q.msg);
+      hh = hosted(id);
+      if (hh && ctx_.tracing()) {
+        TraceEvent e("agent_deliver");
+        e.with("msg", q.src + "#" + std::to_string(q.msg.number)).with("agent", id).with("from", q.src);
+        if (const std::string s = hh->agent->summary(); !s.empty()) e.with("state", RawJson{s});
+        ctx_.emit(e);
+      }
     }
+    if (!hh) return;
     if (hh->durable) replicate(*hh);
     if (q.msg.wants_reply && !hh->replied) send_reply(*hh, q, true, Payload::json("null"), "");
     hh->current = nullptr;

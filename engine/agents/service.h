@@ -218,7 +218,7 @@ class AgentService : public Service {
     TimerId timer = 0;
     std::string target;   // the id it went to ("" while a name resolves)
     std::string node;     // that id's node when it was sent
-    bool sent = false;    // left this node at least once
+    bool sent = false;    // left this node at least once, or reached a mailbox here
     std::string msg_id;
   };
   struct Client {
@@ -343,6 +343,11 @@ class AgentService : public Service {
   std::map<std::pair<std::string, std::uint64_t>, PendingSpawn> spawns_;  // (spawner, ref)
   std::map<std::pair<std::string, std::string>, NameWait> name_waits_;    // (src, name)
   std::set<std::string> resolving_;
+  // The highest message number each sender routed through each name (src, name): a message
+  // whose cached id turned out ended is sent to the name again only if nothing later went
+  // out, so a retry never overtakes (one sender's order to one agent holds).
+  std::map<std::pair<std::string, std::string>, std::uint64_t> routed_by_name_;
+  static constexpr std::size_t kRoutedByNameMax = 65536;
   // Spawns this node did for others, by (spawner, req), so a retransmission gets the same
   // answer (req 0 while still spawning).
   std::map<std::pair<std::string, std::uint64_t>, SpawnResult> spawn_answers_;

@@ -177,7 +177,8 @@ void AgentService::call(const std::string& label, const std::string& to, Payload
     auto it = cl->second.calls.find(ref);
     if (it == cl->second.calls.end()) return;
     it->second.timer = 0;
-    // Never left this node (its name did not resolve in time): certainly not handled.
+    // Never left this node and never reached a mailbox (its name did not resolve in time):
+    // certainly not handled.
     const bool sent = it->second.sent || (!it->second.target.empty() && hosts(it->second.target));
     complete_call(cid, ref, Outcome{sent ? Outcome::Kind::unknown : Outcome::Kind::refused, "",
                                     sent ? "timeout: no answer in time (it may have been handled)"

@@ -16,13 +16,18 @@ class MemoryStorage final : public Storage {
     files[f].push_back(r);
     return Status::ok();
   }
-  Status sync(const std::string&) override { return Status::ok(); }
+  Status sync(const std::string& f) override {
+    if (fail_syncs == 0) return Status::ok();
+    --fail_syncs;
+    return Status::io_error("sync of " + f + " failed (injected)");
+  }
   Result<std::vector<Bytes>> read(const std::string& f) override { return files[f]; }
   Status rewrite(const std::string& f, const std::vector<Bytes>& rs) override {
     files[f] = rs;
     return Status::ok();
   }
   std::map<std::string, std::vector<Bytes>> files;
+  int fail_syncs = 0;  // the next this many syncs fail (appends stay, as a torn disk's may)
 };
 
 class FakeContext final : public Context {
