@@ -47,9 +47,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       const auto method = req.method();
       res->keep_alive(req.keep_alive());
       if (method != http::verb::get && method != http::verb::head && method != http::verb::put &&
-          method != http::verb::post) {
+          method != http::verb::post && method != http::verb::delete_) {
         res->result(http::status::method_not_allowed);
-        res->set(http::field::allow, "GET, HEAD, PUT, POST");
+        res->set(http::field::allow, "GET, HEAD, PUT, POST, DELETE");
         res->set(http::field::content_type, "text/plain; charset=utf-8");
         res->body() = "method not allowed\n";
         return write(res, false);

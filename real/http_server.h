@@ -1,9 +1,9 @@
 // A small HTTP/1.1 server (Boost.Beast) for a node's endpoints: GET /health, /ready,
-// /metrics, /status, and GET/PUT/POST /variables/NAME. The handler runs on the node's
+// /metrics, /status, GET/PUT/POST /variables/NAME, and GET/POST/DELETE under /agents. The handler runs on the node's
 // thread, so it reads node state without locks, and answers through `reply`, now or later
 // (a write waits for the variables service). Requests are bounded (8 KiB), reading a
 // request has a deadline, the number of connections is limited, and methods other than
-// GET, HEAD, PUT and POST are answered 405.
+// GET, HEAD, PUT, POST and DELETE are answered 405.
 #pragma once
 #include <functional>
 #include <memory>
@@ -29,7 +29,7 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // extra ones (WWW-Authenticate, Retry-After)
 };
 struct HttpRequest {
-  std::string method;  // GET, HEAD, PUT, POST
+  std::string method;  // GET, HEAD, PUT, POST, DELETE
   std::string target;  // path and query
   std::string body;
   std::string authorization;  // the Authorization header, "" when absent

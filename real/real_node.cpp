@@ -15,6 +15,8 @@
 #include "engine/heartbeat.h"
 #include "engine/membership/membership.h"
 #include "engine/variables/partition_guard.h"
+#include "engine/agents/service.h"
+#include "real/agents_http.h"
 #include "real/api_auth.h"
 #include "real/asio_context.h"
 #include "real/file_storage.h"
@@ -240,6 +242,7 @@ std::string RealNode::status_json() {
   }
   j["members"] = std::move(members);
   if (!s.cfg.setup.variables.variables.empty()) j["variables"] = variables_status(*s.node, s.cfg.setup.variables.variables);
+  if (s.node->find<agents::AgentService>()) j["agents"] = agents_status(*s.node);
   return j.dump() + "\n";
 }
 
@@ -297,6 +300,11 @@ std::string RealNode::metrics_text() {
     w.sample("mabeam_transport_dropped_messages_total", "reason=\"no_route\"", static_cast<double>(t.dropped_no_route));
     w.sample("mabeam_transport_dropped_messages_total", "reason=\"too_large\"", static_cast<double>(t.dropped_too_large));
     w.sample("mabeam_transport_dropped_messages_total", "reason=\"undecodable\"", static_cast<double>(t.dropped_undecodable));
+  }
+  if (const auto* a = s.node->find<agents::AgentService>()) {
+    w.one("mabeam_agents", "gauge", "Agents hosted by this node.", static_cast<double>(a->agents().size()));
+    w.one("mabeam_agent_mailbox_depth", "gauge", "Messages waiting in this node's agents' mailboxes.",
+          static_cast<double>(a->mailbox_depth()));
   }
   w.one("mabeam_transport_connections", "gauge", "Open connections, handshaking or established.", static_cast<double>(t.connections_open));
   w.one("mabeam_transport_peers_connected", "gauge", "Peers with an established connection.", static_cast<double>(t.peers_connected));
@@ -381,6 +389,7 @@ Status RealNode::open() {
         return reply(std::move(r));
       }
       if (is_variables_path(path)) return serve_variables(*s.node, s.cfg.setup.variables.variables, req, reply);
+      if (is_agents_path(path)) return serve_agents(*s.node, req, reply);
       if (req.method != "GET") return reply(HttpResponse{405, "text/plain; charset=utf-8", "method not allowed: " + path + " takes GET\n"});
       if (path == "/health") return reply(HttpResponse{200, "text/plain; charset=utf-8", "ok\n"});
       if (path == "/ready") {
@@ -389,7 +398,7 @@ Status RealNode::open() {
       }
       if (path == "/metrics") return reply(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()});
       if (path == "/status") return reply(HttpResponse{200, "application/json", status_json()});
-      reply(HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics, /status or /variables\n"});
+      reply(HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics, /status, /variables or /agents\n"});
     });
     if (auto st = s.http->listen(); !st) return st;
   }
@@ -402,6 +411,8 @@ Status RealNode::open() {
   cfg.setup.variables.cluster_size = cfg.cluster_size;
   for (const auto& seed : cfg.setup.membership.seeds)
     if (seed.find(':') == std::string::npos) cfg.setup.variables.cluster.push_back(seed);
+  // Every real node hosts agents (names need config.agents.sequencer until consensus binds the registry).
+  cfg.setup.agents.enabled = true;
   if (cfg.install_services) install_services(*s.node, cfg.setup, s.incarnation);
   if (cfg.handle_signals) s.signals = std::make_unique<asio::signal_set>(s.io, SIGINT, SIGTERM);
   return Status::ok();

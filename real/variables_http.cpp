@@ -76,6 +76,8 @@ void serve_variables(Node& node, const std::vector<vars::VariableSpec>& specs, c
   const bool known = std::any_of(specs.begin(), specs.end(), [&](const vars::VariableSpec& s) { return s.name == name; });
   if (!known) return reply(text(404, "unknown variable \"" + name + "\""));
 
+  if (request.method != "GET" && request.method != "PUT" && request.method != "POST")
+    return reply(text(405, "method not allowed: /variables/" + name + " takes GET, PUT or POST"));
   vars::ClientOp op;
   op.var = name;
   if (request.method == "GET") {

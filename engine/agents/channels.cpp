@@ -72,7 +72,7 @@ void AgentService::send_item(const std::string& src, const std::string& to, Item
     return;
   }
   if (!registry_ || !registry_->available()) {
-    item_failed(src, to, failed, kNoproc, true, "no agent named \"" + to + "\" (names need the consensus service)");
+    item_failed(src, to, failed, kNoproc, true, "no agent named \"" + to + "\" (names need config.agents.sequencer or the consensus service)");
     return;
   }
   const auto key = std::make_pair(src, to);

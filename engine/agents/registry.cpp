@@ -388,7 +388,7 @@ void Registry::claim(const std::string& name, const std::string& id, std::functi
   c.node = ctx_.self();
   c.boot = boot_;
   if (!log_) {
-    done(Status::unavailable("agent names need the consensus service, which this node does not run"));
+    done(Status::unavailable("agent names need the registry's log: config.agents.sequencer (or the consensus service) is not set on this node"));
     return;
   }
   submit(c, [this, name, id, done](Outcome o, const RegAnswer& a, TimeUs first) {
@@ -453,7 +453,7 @@ void Registry::whereis(const std::string& name, std::function<void(Result<std::s
     return;
   }
   if (!log_) {
-    done(Status::unavailable("agent names need the consensus service, which this node does not run"));
+    done(Status::unavailable("agent names need the registry's log: config.agents.sequencer (or the consensus service) is not set on this node"));
     return;
   }
   RegCommand c;
