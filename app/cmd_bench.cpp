@@ -17,6 +17,7 @@
 #include "bench/sweep_bench.h"
 #include "bench/variables_bench.h"
 #include "real/bench_detect.h"
+#include "real/bench_agents.h"
 #include "real/bench_real.h"
 
 namespace mabeam::app {
@@ -24,7 +25,7 @@ namespace mabeam::app {
 namespace {
 
 constexpr const char* kGroups[] = {"des",   "speedup", "msgs",     "membership", "variables",
-                                   "sweep", "shrink",  "lincheck", "real",       "detect"};
+                                   "sweep", "shrink",  "lincheck", "real",       "detect", "agents"};
 
 void add_real_figures(std::vector<bench::Figure>& figures, const std::vector<std::pair<std::string, double>>& real_figures) {
   for (const auto& [name, value] : real_figures)  // the names end with their unit
@@ -77,14 +78,20 @@ int cmd_bench(int argc, char** argv) {
                "about 10 s). Only `--only detect` also measures SWIM's default timers\n"
                "(probe_interval 1s: 5-7 s per sample, about a minute and a half in all).\n"
                "For comparison, Erlang finds a hung node after about 1.24 x net_ticktime:\n"
-               "75 s by default.",
+               "75 s by default.\n"
+               "\n"
+               "agents: agent messages per second (64-byte payload) on one node and between two\n"
+               "in-process real nodes, spawn rate, and request/reply round trip across two nodes,\n"
+               "beside Erlang/OTP's process send, spawn and call measured the same way (needs erl\n"
+               "on the PATH, Debian erlang-base; about 20 s).",
                "mabeam bench");
   bool json = false;
   std::string only;
   int detect_repeats = 5;
   app.add_flag("--json", json, "print one JSON object of figure name -> number");
   app.add_option("--only", only,
-                 "run only one group: des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, detect");
+                 "run only one group: des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, detect, "
+                 "agents");
   app.add_option("--detect-repeats", detect_repeats, "samples per detection figure (default 5)")->check(CLI::Range(1, 100));
   try {
     app.parse(argc, argv);
@@ -93,8 +100,8 @@ int cmd_bench(int argc, char** argv) {
   }
   if (!only.empty() && std::find(std::begin(kGroups), std::end(kGroups), only) == std::end(kGroups)) {
     std::fprintf(stderr,
-                 "mabeam bench: --only: expected des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real or "
-                 "detect, found \"%s\"\n",
+                 "mabeam bench: --only: expected des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, "
+                 "detect or agents, found \"%s\"\n",
                  only.c_str());
     return 2;
   }
@@ -115,6 +122,15 @@ int cmd_bench(int argc, char** argv) {
     add_real_figures(figures, real_figures);
   }
   if (want("detect")) bench_detect(figures, only == "detect", detect_repeats);
+  if (want("agents")) {
+    std::vector<std::pair<std::string, double>> agent_figures;
+    std::string why;
+    if (!real::run_agent_benchmarks(agent_figures, why)) {
+      measured = false;
+      if (!why.empty()) std::fprintf(stderr, "mabeam bench: agents: %s\n", why.c_str());
+    }
+    add_real_figures(figures, agent_figures);
+  }
   if (json) {
     nlohmann::ordered_json j = nlohmann::ordered_json::object();
     for (const auto& f : figures) j[f.name] = f.value;

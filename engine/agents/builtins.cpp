@@ -187,6 +187,7 @@ class Pinger final : public Agent {
   std::string summary() const override {
     Json::Object o{{"sent", Json(sent_)}, {"pongs", Json(pongs_)}, {"failures", Json(failures_)}};
     if (monitor_) o["downs"] = Json(downs_);
+    if (!last_down_.empty()) o["last_down"] = Json(last_down_);
     return Json(std::move(o)).dump();
   }
   void start(AgentContext& ctx) override {

@@ -130,7 +130,7 @@ TEST_CASE("agents: spawned over HTTP on five real nodes, a pinger ring, messages
     INFO(name);
     CHECK(wait_until([&, node = node, name = name] {
       json a = c.agent(node, name);
-      return !a.is_null() && a["state"].value("downs", 0) == 1;
+      return !a.is_null() && a["state"].value("downs", 0) == 1 && a["state"].value("last_down", "") == "noconnection";
     }, Millis(10000), Millis(100)));
   }
   // The supervisor on n1 restarts worker on n5, once n4's lease has expired and freed the name.
