@@ -122,8 +122,17 @@ Status parse_node_config(const nlohmann::json& config, const std::string& pointe
       out.detector = *it == "swim" ? Detector::swim : Detector::heartbeat;
     } else if (it.key() == "variables") {
       if (auto s = vars::parse_variables_tuning(*it, p, out.variables.config); !s) return s;
+    } else if (it.key() == "partition_guard") {
+      if (auto s = vars::parse_guard_config(*it, p, out.variables.guard_config); !s) return s;
+    } else if (it.key() == "max_drift") {
+      if (!it->is_number() || it->get<double>() < 0.0 || it->get<double>() > 0.1)
+        return Status::invalid(p + ": expected a clock drift rate from 0 to 0.1 (e.g. 0.01 = 1%), found " +
+                               (it->is_number() ? it->dump() : type_name(*it)));
+      out.max_drift = it->get<double>();
+      out.variables.guard_config.max_drift = out.max_drift;
     } else {
-      return Status::invalid(p + ": unknown key (expected detector, membership, heartbeat or variables)");
+      return Status::invalid(p + ": unknown key (expected detector, membership, heartbeat, variables, partition_guard or "
+                             "max_drift)");
     }
   }
   if (!has_detector) out.detector = has_heartbeat && !has_membership ? Detector::heartbeat : Detector::swim;

@@ -37,6 +37,9 @@ struct NodeSetup {
   // top-level `variables` (vars::parse_variables_config), tuning from `config.variables`
   // (parse_node_config reads it too, so a config block is checked whole).
   vars::VariablesSetup variables;
+  // `config.max_drift`: the clock drift rate every lease assumes at most (the partition
+  // guard's quorum lease; later Raft lease reads and agent ownership). Default 1%.
+  double max_drift = 0.01;
 };
 
 // Reads the `config` object (may be null) into `out`. Errors name the JSON pointer under

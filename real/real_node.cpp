@@ -14,7 +14,7 @@
 
 #include "engine/heartbeat.h"
 #include "engine/membership/membership.h"
-#include "engine/variables/partition_guard.h"
+#include "engine/quorum_view.h"
 #include "real/api_auth.h"
 #include "real/asio_context.h"
 #include "real/file_storage.h"
@@ -198,7 +198,7 @@ std::pair<int, std::string> RealNode::readiness() {
     if (!peer) return {503, "not joined: no active peer yet\n"};
   }
   // The majority rule is the partition guard's, and only its.
-  if (auto* guard = s.node->find<vars::PartitionGuard>(); guard && guard->readonly())
+  if (auto* guard = s.node->find<QuorumView>(); guard && guard->readonly())
     return {503, "readonly: " + guard->why() + "\n"};
   return {200, "ready\n"};
 }
@@ -207,7 +207,7 @@ std::string RealNode::status_json() {
   Impl& s = *impl_;
   nlohmann::json j;
   j["node"] = s.cfg.name;
-  const auto* guard = s.node->find<vars::PartitionGuard>();
+  const auto* guard = s.node->find<QuorumView>();
   j["mode"] = guard && guard->readonly() ? "readonly" : "normal";
   if (guard) j["quorum"] = {{"reachable", guard->reachable()}, {"cluster", guard->cluster_size()}};
   j["incarnation"] = s.incarnation;
@@ -253,7 +253,7 @@ std::string RealNode::metrics_text() {
   if (auto* mv = s.node->find<MembershipView>())
     for (const auto& m : mv->members())
       if (m.name != s.cfg.name) ++by_state[to_string(m.state)];
-  if (const auto* guard = s.node->find<vars::PartitionGuard>()) {
+  if (const auto* guard = s.node->find<QuorumView>()) {
     w.one("mabeam_readonly", "gauge", "1 while the partition guard holds this node read-only (no majority).",
           guard->readonly() ? 1 : 0);
     w.one("mabeam_quorum_reachable", "gauge", "Nodes this node counts as reachable, itself included.",

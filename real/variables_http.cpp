@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "engine/variables/partition_guard.h"
+#include "engine/quorum_view.h"
 #include "engine/variables/variables.h"
 
 namespace mabeam::real {
@@ -39,7 +39,7 @@ std::string query_param(const std::string& target, const std::string& key) {
 }
 
 bool readonly(Node& node) {
-  const auto* guard = node.find<vars::PartitionGuard>();
+  const auto* guard = node.find<QuorumView>();
   return guard && guard->readonly();
 }
 

@@ -121,10 +121,31 @@ class Loader {
     }
     if (auto st = vars::parse_variables_config(root, "", s_.variables); !st) throw LoadError{st};
     for (const auto& n : s_.nodes) s_.variables.cluster.push_back(n.name);
+    s_.variables.guard_config = s_.setup.variables.guard_config;  // config.partition_guard, config.max_drift
     if (const json* j = optional(root, "workload")) load_workload(*j);
     if (const json* j = optional(root, "events")) load_events(*j);
     if (const json* j = optional(root, "expect")) load_expect(*j);
     if (optional(root, "swarm")) load_swarm(root, s_);
+    check_drift_within_leases(root);
+  }
+
+  // Leases (the partition guard's quorum lease) assume clock drift within config.max_drift:
+  // a scenario that drifts a clock further while one is on would break them by design.
+  void check_drift_within_leases(const json& root) {
+    const bool guard = !s_.variables.variables.empty() ||
+                       std::any_of(s_.expect.begin(), s_.expect.end(), [](const Check& c) { return c.check == "readonly_minority"; });
+    if (!guard) return;
+    const json* events = optional(root, "events");
+    if (!events || !events->is_array()) return;
+    for (std::size_t i = 0; i < events->size(); ++i) {
+      const json& e = (*events)[i];
+      const json* drift = e.is_object() && e.value("do", "") == "clock_skew" ? optional(e, "drift") : nullptr;
+      if (!drift || !drift->is_number() || std::abs(drift->get<double>()) <= s_.setup.max_drift) continue;
+      char what[160];
+      std::snprintf(what, sizeof what, "a drift within config.max_drift (%g), which the partition guard's quorum lease assumes",
+                    s_.setup.max_drift);
+      expected(child(child("/events", i), "drift"), std::string(what) + " (raise config.max_drift, or drift less)", *drift);
+    }
   }
 
  private:
@@ -563,7 +584,8 @@ class Loader {
           fail(cp, "expected variables to judge, found no /variables declared");
       } else if (check.check == "readonly_minority") {
         check_keys(c, p, {"check", "within"}, context);
-        check.within = sec(5);
+        // By default, the bound the guard promises: its quorum lease.
+        check.within = vars::guard_defaults(s_.setup.variables.guard_config, s_.nodes.size()).quorum_lease;
         if (const json* w = optional(c, "within")) check.within = read_positive_duration(*w, child(p, "within"));
       } else if (check.check == "causal_order" || check.check == "session_guarantees") {
         check_keys(c, p, {"check"}, context);

@@ -132,6 +132,22 @@ Status parse_variables_tuning(const json& t, const std::string& p, VariablesConf
   return Status::ok();
 }
 
+Status parse_guard_config(const json& t, const std::string& p, GuardConfig& out) {
+  if (t.is_null()) return Status::ok();
+  if (!t.is_object()) return expected(p, "an object", t);
+  for (auto it = t.begin(); it != t.end(); ++it)
+    if (it.key() != "quorum_lease" && it.key() != "round" && it.key() != "fanout")
+      return Status::invalid(p + "/" + it.key() + ": unknown key (expected one of quorum_lease, round, fanout)");
+  if (auto s = read_duration(t, "quorum_lease", p, out.quorum_lease, ms(10)); !s) return s;
+  if (auto s = read_duration(t, "round", p, out.round, ms(1)); !s) return s;
+  std::size_t fanout = 0;
+  if (auto s = read_count(t, "fanout", p, fanout, 64); !s) return s;
+  if (fanout > 0) out.fanout = static_cast<int>(fanout);
+  if (out.quorum_lease > 0 && out.round > 0 && out.round * 2 > out.quorum_lease)
+    return expected(p + "/round", "at most half the quorum_lease (" + format_duration(out.quorum_lease) + ")", t["round"]);
+  return Status::ok();
+}
+
 Status parse_variables_config(const json& root, const std::string& pointer, VariablesSetup& out) {
   if (!root.is_object()) return Status::ok();
   if (auto c = root.find("config"); c != root.end() && c->is_object())
@@ -154,7 +170,7 @@ Status parse_variables_config(const json& root, const std::string& pointer, Vari
 
 void install_variables(Node& node, const VariablesSetup& setup) {
   if (setup.variables.empty() && !setup.guard) return;
-  node.add<PartitionGuard>(setup.cluster, setup.cluster_size);
+  node.add<PartitionGuard>(setup.cluster, setup.cluster_size, setup.guard_config);
   if (!setup.variables.empty()) node.add<VariablesService>(setup.variables, setup.config);
 }
 

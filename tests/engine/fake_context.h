@@ -13,16 +13,21 @@ namespace mabeam::test {
 class MemoryStorage final : public Storage {
  public:
   Status append(const std::string& f, const Bytes& r) override {
+    if (faulty) return Status::io_error("disk fault: append to " + f + " failed");
     files[f].push_back(r);
     return Status::ok();
   }
-  Status sync(const std::string&) override { return Status::ok(); }
+  Status sync(const std::string& f) override {
+    return faulty ? Status::io_error("disk fault: sync of " + f + " failed") : Status::ok();
+  }
   Result<std::vector<Bytes>> read(const std::string& f) override { return files[f]; }
   Status rewrite(const std::string& f, const std::vector<Bytes>& rs) override {
+    if (faulty) return Status::io_error("disk fault: rewrite of " + f + " failed");
     files[f] = rs;
     return Status::ok();
   }
   std::map<std::string, std::vector<Bytes>> files;
+  bool faulty = false;  // every write fails while set (a disk fault)
 };
 
 class FakeContext final : public Context {
