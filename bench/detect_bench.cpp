@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "bench/stats.h"
@@ -22,6 +24,43 @@ using real::Millis;
 
 double ms_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+std::int64_t wall_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// When `observer`'s own trace first has a `member` line about `subject` for which `holds`
+// is true at or after `since_us`: the trace header's start_unix_us plus the line's t, on the
+// wall clock this host shares with the benchmark (microseconds); nullopt if it has none.
+std::optional<std::int64_t> traced_at(const LocalCluster& c, const std::string& observer, const std::string& subject,
+                                      const std::function<bool(const nlohmann::json&)>& holds, std::int64_t since_us) {
+  std::istringstream in(real::read_text_file(c.dir().file(observer + ".jsonl")));
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  const auto header = nlohmann::json::parse(line, nullptr, false);
+  if (!header.is_object() || !header.contains("start_unix_us") || !header["start_unix_us"].is_number_integer()) return std::nullopt;
+  const auto start = header["start_unix_us"].get<std::int64_t>();
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || j.value("ev", "") != "member" || j.value("subject", "") != subject || !j.contains("t")) continue;
+    const std::int64_t at = start + j["t"].get<std::int64_t>();
+    if (at >= since_us && holds(j)) return at;
+  }
+  return std::nullopt;
+}
+
+// The latest of the observers' traced times, in ms since `since_us`; error naming an
+// observer whose trace has no such line.
+Result<double> all_traced(const LocalCluster& c, const std::vector<std::string>& observers, const std::string& subject,
+                          const std::function<bool(const nlohmann::json&)>& holds, std::int64_t since_us, const std::string& what) {
+  std::int64_t last = since_us;
+  for (const auto& o : observers) {
+    auto at = traced_at(c, o, subject, holds, since_us);
+    if (!at) return Status::unavailable(o + "'s trace has no " + what + " line");
+    last = std::max(last, *at);
+  }
+  return static_cast<double>(last - since_us) / 1000.0;
 }
 
 // Polls each observer's /status from its own thread, every `step`, until `holds` is true of
@@ -83,8 +122,8 @@ Result<double> all_seen(const std::vector<std::optional<double>>& times, const s
 }
 
 struct Sample {
-  double detect_ms = 0;
-  std::optional<double> rejoin_ms;  // kill9 only
+  double detect_ms = 0, detect_traced_ms = 0;
+  std::optional<double> rejoin_ms, rejoin_traced_ms;  // kill9 only
 };
 
 enum class Fault { kill9, sigstop };
@@ -113,10 +152,15 @@ Result<Sample> sample(const DetectBenchOptions& o, int n, Fault fault) {
   {
     Watch down(http, victim, [](const Watch::View& v) { return v.first == "down"; }, o.poll_step, o.detect_timeout);
     const auto faulted = Clock::now();
+    const std::int64_t faulted_us = wall_now_us();
     c.node(victim)->process->signal(fault == Fault::kill9 ? SIGKILL : SIGSTOP);
     auto t = all_seen(down.since(faulted), others, victim + " down", o.detect_timeout);
     if (!t) return t.status();
     out.detect_ms = *t;
+    auto traced = all_traced(
+        c, others, victim, [](const nlohmann::json& j) { return j.value("state", "") == "down"; }, faulted_us, victim + " down");
+    if (!traced) return traced.status();
+    out.detect_traced_ms = *traced;
   }
   if (fault == Fault::kill9) {
     // Started again on its port with its data dir (the boot count there makes the new
@@ -125,11 +169,20 @@ Result<Sample> sample(const DetectBenchOptions& o, int n, Fault fault) {
         http, victim, [incarnation](const Watch::View& v) { return v.first == "active" && v.second > incarnation; },
         o.poll_step, o.rejoin_timeout);
     const auto restarted = Clock::now();
+    const std::int64_t restarted_us = wall_now_us();
     if (auto s = c.start(victim, c.addr(names.front()), size, c.node(victim)->port); !s) return s;
-    auto t = all_seen(back.since(restarted), others, victim + " active with an incarnation above " + std::to_string(incarnation),
-                      o.rejoin_timeout);
+    const std::string what = victim + " active with an incarnation above " + std::to_string(incarnation);
+    auto t = all_seen(back.since(restarted), others, what, o.rejoin_timeout);
     if (!t) return t.status();
     out.rejoin_ms = *t;
+    auto traced = all_traced(
+        c, others, victim,
+        [incarnation](const nlohmann::json& j) {
+          return j.value("state", "") == "active" && j.value("incarnation", std::int64_t{0}) > incarnation;
+        },
+        restarted_us, what);
+    if (!traced) return traced.status();
+    out.rejoin_traced_ms = *traced;
   }
   return out;  // `c` kills and reaps every node on the way out
 }
@@ -147,7 +200,7 @@ bool bench_detect(std::vector<Figure>& out, const DetectBenchOptions& o) {
     const std::string tag = std::to_string(n) + "_nodes";
     for (const Fault fault : {Fault::kill9, Fault::sigstop}) {
       const char* name = fault == Fault::kill9 ? "kill9" : "sigstop";
-      std::vector<double> detect, rejoin;
+      std::vector<double> detect, detect_traced, rejoin, rejoin_traced;
       Status failed = Status::ok();
       for (int i = 0; i < o.repeats; ++i) {
         auto s = sample(o, n, fault);
@@ -156,12 +209,16 @@ bool bench_detect(std::vector<Figure>& out, const DetectBenchOptions& o) {
           break;
         }
         detect.push_back(s->detect_ms);
+        detect_traced.push_back(s->detect_traced_ms);
         if (s->rejoin_ms) rejoin.push_back(*s->rejoin_ms);
+        if (s->rejoin_traced_ms) rejoin_traced.push_back(*s->rejoin_traced_ms);
         if (o.progress) {
-          char rejoined[80] = "";
-          if (s->rejoin_ms) std::snprintf(rejoined, sizeof rejoined, "; restarted, active everywhere after %.1f ms", *s->rejoin_ms);
-          std::fprintf(stderr, "mabeam bench: detect: %s, %d nodes, cluster %d of %d: down everywhere after %.1f ms%s\n", name, n,
-                       i + 1, o.repeats, s->detect_ms, rejoined);
+          char rejoined[100] = "";
+          if (s->rejoin_ms)
+            std::snprintf(rejoined, sizeof rejoined, "; restarted, active everywhere after %.1f ms (traced %.1f ms)", *s->rejoin_ms,
+                          *s->rejoin_traced_ms);
+          std::fprintf(stderr, "mabeam bench: detect: %s, %d nodes, cluster %d of %d: down everywhere after %.1f ms (traced %.1f ms)%s\n",
+                       name, n, i + 1, o.repeats, s->detect_ms, s->detect_traced_ms, rejoined);
         }
       }
       if (!failed) {
@@ -170,7 +227,11 @@ bool bench_detect(std::vector<Figure>& out, const DetectBenchOptions& o) {
         continue;
       }
       add_figures(out, std::string("real_detect_") + name + "_" + tag, detect);
-      if (fault == Fault::kill9) add_figures(out, "real_rejoin_after_kill9_" + tag, rejoin);
+      add_figures(out, std::string("real_detect_") + name + "_" + tag + "_traced", detect_traced);
+      if (fault == Fault::kill9) {
+        add_figures(out, "real_rejoin_after_kill9_" + tag, rejoin);
+        add_figures(out, "real_rejoin_after_kill9_" + tag + "_traced", rejoin_traced);
+      }
     }
   }
   return measured;

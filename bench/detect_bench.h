@@ -13,10 +13,15 @@
 //   with its new (higher) incarnation.
 // - sigstop: SIGSTOP. The process hangs with its sockets open (the kernel still accepts
 //   connections for it); the time until every other node says `down`.
-// Each other node's /status is polled from its own thread every `poll_step` (5 ms), so the
-// polling adds at most a few milliseconds to a figure. Figures, for each cluster size N:
-// real_detect_kill9_N_nodes_{median,max}_ms, real_detect_sigstop_N_nodes_{median,max}_ms,
-// real_rejoin_after_kill9_N_nodes_{median,max}_ms, over `repeats` fresh clusters.
+// Each other node's /status is polled from its own thread every `poll_step` (5 ms). On a
+// loaded machine the polling itself lags (threads and nine node processes share the cores),
+// so each figure also has a `_traced` twin that does not depend on it: the time until the
+// last other node's own trace has the mark (its `member` line; the trace header's
+// start_unix_us puts it on the wall clock, which the benchmark shares on one host).
+// Figures, for each cluster size N, over `repeats` fresh clusters:
+// real_detect_kill9_N_nodes[_traced]_{median,max}_ms,
+// real_detect_sigstop_N_nodes[_traced]_{median,max}_ms,
+// real_rejoin_after_kill9_N_nodes[_traced]_{median,max}_ms.
 //
 // Every wait is bounded (forming, each detection, each rejoin) and every process is killed
 // and reaped, also on errors; a figure set with a sample that could not be measured is left

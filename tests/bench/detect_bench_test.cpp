@@ -36,7 +36,10 @@ TEST_CASE("detect bench: a hang not seen down within the bound is not measured, 
   std::vector<std::string> names;
   for (const auto& f : out) names.push_back(f.name);
   CHECK(names == std::vector<std::string>{"real_detect_kill9_2_nodes_median_ms", "real_detect_kill9_2_nodes_max_ms",
-                                          "real_rejoin_after_kill9_2_nodes_median_ms", "real_rejoin_after_kill9_2_nodes_max_ms"});
+                                          "real_detect_kill9_2_nodes_traced_median_ms", "real_detect_kill9_2_nodes_traced_max_ms",
+                                          "real_rejoin_after_kill9_2_nodes_median_ms", "real_rejoin_after_kill9_2_nodes_max_ms",
+                                          "real_rejoin_after_kill9_2_nodes_traced_median_ms",
+                                          "real_rejoin_after_kill9_2_nodes_traced_max_ms"});
   for (const auto& f : out) {
     INFO(f.name);
     CHECK(f.value > 0);
