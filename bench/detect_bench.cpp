@@ -147,6 +147,7 @@ Result<Sample> sample(const DetectBenchOptions& o, int n, Fault fault) {
   std::vector<std::uint16_t> http;
   for (const auto& name : others) http.push_back(c.node(name)->http);
   const std::int64_t incarnation = c.view(others.front(), victim).second;
+  if (incarnation < 1) return Status::unavailable(others.front() + "'s /status does not list " + victim);
 
   Sample out;
   {
