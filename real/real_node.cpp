@@ -340,12 +340,15 @@ Status RealNode::open() {
   if (!cfg.data_dir.empty()) {
     auto fs = FileStorage::open(cfg.data_dir);
     if (!fs) return fs.status();
+    (*fs)->attach(s.io);  // fsyncs on a worker thread, completions on the node's thread
     s.storage = std::move(*fs);
     auto boots = record_boot(*s.storage);
     if (!boots) return Status::io_error("data dir " + cfg.data_dir + ": " + boots.status().message());
     s.incarnation = *boots;
   } else {
-    s.storage = std::make_unique<MemoryStorage>();
+    auto mem = std::make_unique<MemoryStorage>();
+    mem->attach(s.io);
+    s.storage = std::move(mem);
     // No disk to count boots on: the wall clock in seconds still grows from one run to the next.
     s.incarnation = static_cast<std::uint64_t>(std::max<std::int64_t>(
         1, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()));

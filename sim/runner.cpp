@@ -19,7 +19,7 @@ void script_event(World& w, const ScenarioEvent& e) {
   auto idx = [&](const std::string& name) { return static_cast<std::uint32_t>(w.index_of(name)); };
   using V = ScenarioEvent::Verb;
   switch (e.verb) {
-    case V::crash: w.crash(idx(e.node)); break;
+    case V::crash: w.crash(idx(e.node), e.disk); break;
     case V::restart: w.restart(idx(e.node)); break;
     case V::pause: w.pause(idx(e.node), e.duration); break;
     case V::partition: w.partition(e.groups); break;
@@ -68,6 +68,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   World w(names, sc.network, wo, [setup](Node& node, std::uint64_t incarnation) { install_services(node, setup, incarnation); });
   ClientDriver clients(w, sc, r.seed);
   for (const auto& l : sc.links) w.link(l.from, l.to, l.latency, l.loss, l.duplicate, l.reorder, false);
+  for (std::uint32_t i = 0; i < w.size(); ++i) w.node(i).disk().set_sync_latency(sc.disk_sync_latency);
 
   for (std::uint32_t i = 0; i < sc.nodes.size(); ++i)
     if (!sc.nodes[i].starts_by_join) w.scheduler().at(sc.nodes[i].start, [&w, i] { w.start(i); });

@@ -217,7 +217,7 @@ struct VerbSpec {
 
 const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
   static const std::vector<std::pair<std::string, VerbSpec>> specs = {
-      {"crash", {Verb::crash, {"at", "do", "node"}}},
+      {"crash", {Verb::crash, {"at", "do", "node", "disk"}}},
       {"restart", {Verb::restart, {"at", "do", "node"}}},
       {"pause", {Verb::pause, {"at", "do", "node", "for"}}},
       {"partition", {Verb::partition, {"at", "do", "groups"}}},
@@ -248,7 +248,7 @@ class Loader {
 
   void load(const json& root) {
     require_object(root, "", "a scenario object");
-    check_keys(root, "", {"$schema", "name", "description", "seed", "duration", "nodes", "network", "config", "trace",
+    check_keys(root, "", {"$schema", "name", "description", "seed", "duration", "nodes", "network", "disk", "config", "trace",
                           "variables", "workload", "events", "expect"});
     if (const json* j = optional(root, "$schema")) read_string(*j, "/$schema");
     s_.name = read_string(require(root, "", "name", "a string"), "/name");
@@ -259,6 +259,11 @@ class Loader {
     s_.duration = read_positive_duration(require(root, "", "duration", "a duration like \"40s\""), "/duration");
     load_nodes(require(root, "", "nodes", "a node count or a list of nodes"));
     if (const json* j = optional(root, "network")) load_network(*j);
+    if (const json* j = optional(root, "disk")) {
+      require_object(*j, "/disk");
+      check_keys(*j, "/disk", {"sync_latency"});
+      if (const json* v = optional(*j, "sync_latency")) s_.disk_sync_latency = load_latency(*v, "/disk/sync_latency");
+    }
     for (const auto& n : s_.nodes) s_.setup.peers.push_back(n.name);
     const json* config = optional(root, "config");
     if (auto st = parse_node_config(config ? *config : json(), "/config", s_.setup); !st) throw LoadError{st};
@@ -617,6 +622,15 @@ class Loader {
     auto node = [&] { return node_ref(require(e, p, "node", "a node name"), child(p, "node")); };
     switch (ev.verb) {
       case Verb::crash:
+        ev.node = node();
+        if (const json* d = optional(e, "disk")) {
+          const std::string mode = d->is_string() ? d->get<std::string>() : "";
+          if (mode == "random") ev.disk = CrashDisk::random;
+          else if (mode == "lose_unsynced") ev.disk = CrashDisk::lose_unsynced;
+          else if (mode == "keep_unsynced") ev.disk = CrashDisk::keep_unsynced;
+          else expected(child(p, "disk"), "one of random, lose_unsynced, keep_unsynced", *d);
+        }
+        break;
       case Verb::restart:
       case Verb::join:
       case Verb::leave:

@@ -29,6 +29,9 @@ struct Latency {
   double shape = 0;                 // pareto
 };
 
+// What a crash does to writes not yet synced (the `disk` of a `crash` event).
+enum class CrashDisk { random, lose_unsynced, keep_unsynced };
+
 // Parameters of one directed link (or the default for all links).
 struct LinkParams {
   Latency latency;
@@ -70,6 +73,7 @@ struct ScenarioEvent {
   std::string value;                           // write: the value as JSON text ("" = the default)
   std::string op;                              // write: set/add/remove/incr ("" = the variable's default); read: "read"
   std::string session;                         // write, read: the client session ("" = none)
+  CrashDisk disk = CrashDisk::random;          // crash: what becomes of unsynced writes
 };
 
 // A generated stream of client operations (`workload`): on each listed node, operations at
@@ -93,6 +97,15 @@ struct Check {
   DurationUs grace = sec(5);  // no_false_down: how far back a fault still explains a down mark
 };
 
+// An fsync of a few hundred microseconds, as on an SSD.
+inline Latency default_sync_latency() {
+  Latency l;
+  l.dist = Latency::Dist::uniform;
+  l.min = us(100);
+  l.max = ms(1);
+  return l;
+}
+
 struct Scenario {
   std::string name;
   std::string description;
@@ -100,6 +113,7 @@ struct Scenario {
   DurationUs duration = sec(10);
   std::vector<NodeSpec> nodes;
   LinkParams network;                    // default for every directed link
+  Latency disk_sync_latency = default_sync_latency();  // "disk": {"sync_latency": ...}
   std::vector<LinkOverride> links;       // per-direction overrides, applied in order
   NodeSetup setup;                       // from "config"; peers = every node name
   bool trace_messages = true;            // "trace": {"messages": bool}: msg_send/msg_recv lines

@@ -226,10 +226,10 @@ TEST_CASE("loader: partition groups are completed with the nodes left out", "[lo
 
 TEST_CASE("loader: an unknown key is an error naming its pointer and the valid keys", "[loader]") {
   CHECK(error_of(with("/colour", "blue")) ==
-        "/colour: unknown key (expected one of $schema, name, description, seed, duration, nodes, network, config, "
+        "/colour: unknown key (expected one of $schema, name, description, seed, duration, nodes, network, disk, config, "
         "trace, variables, workload, events, expect)");
   CHECK(error_of(with("/events/2/for", "1s")) ==
-        "/events/2/for: unknown key for \"crash\" (expected one of at, do, node)");
+        "/events/2/for: unknown key for \"crash\" (expected one of at, do, node, disk)");
   CHECK(error_of(with("/network/lose", 0.1)) ==
         "/network/lose: unknown key (expected one of latency, loss, duplicate, reorder, links)");
   CHECK(error_of(with("/expect/1/within", "1s")) ==
@@ -661,4 +661,28 @@ TEST_CASE("loader: every good fixture and shipped scenario loads, every bad fixt
     // The message names the file, then a pointer (or a JSON position).
     CHECK(r.status().message().rfind(path.string() + ": ", 0) == 0);
   }
+}
+
+TEST_CASE("loader: crash takes a disk mode and the disk block a sync latency, strictly", "[loader]") {
+  json j = full();
+  j["events"] = json::array({{{"at", "1s"}, {"do", "crash"}, {"node", "n1"}, {"disk", "lose_unsynced"}},
+                             {{"at", "2s"}, {"do", "crash"}, {"node", "n2"}, {"disk", "keep_unsynced"}},
+                             {{"at", "3s"}, {"do", "crash"}, {"node", "n3"}}});
+  j["disk"] = {{"sync_latency", {{"dist", "fixed"}, {"value", "2ms"}}}};
+  auto r = parse_scenario(j.dump());
+  REQUIRE(r.is_ok());
+  CHECK(r->events[0].disk == mabeam::sim::CrashDisk::lose_unsynced);
+  CHECK(r->events[1].disk == mabeam::sim::CrashDisk::keep_unsynced);
+  CHECK(r->events[2].disk == mabeam::sim::CrashDisk::random);
+  CHECK(r->disk_sync_latency.dist == mabeam::sim::Latency::Dist::fixed);
+  CHECK(r->disk_sync_latency.value == ms(2));
+  j["events"][0]["disk"] = "sometimes";
+  auto bad = parse_scenario(j.dump());
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message() == "/events/0/disk: expected one of random, lose_unsynced, keep_unsynced, found \"sometimes\"");
+  j["events"][0]["disk"] = "random";
+  j["disk"] = {{"latency", "1ms"}};
+  auto bad_key = parse_scenario(j.dump());
+  REQUIRE_FALSE(bad_key.is_ok());
+  CHECK(bad_key.status().message().find("/disk/latency: unknown key") == 0);
 }
