@@ -52,9 +52,10 @@ int cmd_node(int argc, char** argv) {
       cookie_file{"cookie_file", "MABEAM_COOKIE_FILE"}, http{"http", "MABEAM_HTTP"}, data_dir{"data_dir", "MABEAM_DATA_DIR"},
       trace{"trace", "MABEAM_TRACE"}, config{"config", "MABEAM_CONFIG"}, seed{"seed", "MABEAM_SEED"},
       portmap_interval{"portmap_interval", "MABEAM_PORTMAP_INTERVAL"}, handshake_timeout{"handshake_timeout", "MABEAM_HANDSHAKE_TIMEOUT"},
-      frame_bytes_max{"frame_bytes_max", "MABEAM_FRAME_BYTES_MAX"};
+      frame_bytes_max{"frame_bytes_max", "MABEAM_FRAME_BYTES_MAX"}, api_token_file{"api_token_file", "MABEAM_API_TOKEN_FILE"},
+      cluster_size{"cluster_size", "MABEAM_CLUSTER_SIZE"};
   Setting* all[] = {&name, &listen, &seeds, &cookie_file, &http, &data_dir, &trace, &config, &seed, &portmap_interval,
-                    &handshake_timeout, &frame_bytes_max};
+                    &handshake_timeout, &frame_bytes_max, &api_token_file, &cluster_size};
   bool trace_messages = false;
   app.add_option("--name", name.flag_value, "node name (A-Z a-z 0-9 . _ -, at most 64) [MABEAM_NAME]");
   app.add_option("--listen", listen.flag_value, "HOST:PORT to accept peers on; port 0 picks one [MABEAM_LISTEN]");
@@ -62,7 +63,14 @@ int cmd_node(int argc, char** argv) {
                  "comma-separated HOST:PORT of nodes, or NAME@HOST:PORT: node NAME, found through the port mapper at "
                  "HOST:PORT; membership joins through them (none: this node forms the cluster) [MABEAM_SEEDS]");
   app.add_option("--cookie-file", cookie_file.flag_value, "file holding the shared cookie; mode 600 [MABEAM_COOKIE_FILE]");
-  app.add_option("--http", http.flag_value, "HOST:PORT for /health, /ready, /metrics, /status [MABEAM_HTTP]");
+  app.add_option("--http", http.flag_value,
+                 "HOST:PORT for /health, /ready, /metrics (open) and /status, /variables (need the API token) [MABEAM_HTTP]");
+  app.add_option("--api-token-file", api_token_file.flag_value,
+                 "file whose first line is the bearer token every endpoint but /health, /ready and /metrics needs; "
+                 "mode 600, at least 16 bytes; without it those endpoints answer 403 [MABEAM_API_TOKEN_FILE]");
+  app.add_option("--cluster-size", cluster_size.flag_value,
+                 "the number of nodes the cluster is meant to have: a majority is counted against max(K, members "
+                 "known and not left), so a lone node or half of an even split is read-only [MABEAM_CLUSTER_SIZE]");
   app.add_option("--data-dir", data_dir.flag_value, "directory for durable state (boot count, logs) [MABEAM_DATA_DIR]");
   app.add_option("--trace", trace.flag_value, "write a JSON Lines trace here [MABEAM_TRACE]");
   app.add_option("--config", config.flag_value, "JSON config file: the same keys, plus a `config` block for services, `variables` (declarations, as in a scenario), `capabilities` and `resources` [MABEAM_CONFIG]");
@@ -143,6 +151,8 @@ int cmd_node(int argc, char** argv) {
   auto v_pm = value_of(portmap_interval);
   auto v_hs = value_of(handshake_timeout);
   auto v_fb = value_of(frame_bytes_max);
+  auto v_token = value_of(api_token_file);
+  auto v_size = value_of(cluster_size);
   if (!error.empty()) return fail(error);
 
   if (!v_name) return fail("--name is required (or MABEAM_NAME, or \"name\" in the config file)");
@@ -165,6 +175,21 @@ int cmd_node(int argc, char** argv) {
     auto h = real::parse_host_port(*v_http);
     if (!h) return fail("--http: " + h.status().message());
     cfg.http = *h;
+  }
+  if (v_token) {
+    auto token = real::read_api_token_file(*v_token);
+    if (!token) return fail(token.status().message());
+    cfg.api_token = std::move(*token);
+  }
+  if (v_size) {
+    try {
+      std::size_t used = 0;
+      const auto k = std::stoull(*v_size, &used);
+      if (used != v_size->size() || k < 1 || k > 10000) throw std::out_of_range("range");
+      cfg.cluster_size = static_cast<std::size_t>(k);
+    } catch (const std::exception&) {
+      return fail("--cluster-size: expected a node count from 1 to 10000, found \"" + *v_size + "\"");
+    }
   }
   if (v_data) cfg.data_dir = *v_data;
   if (v_trace) cfg.trace_path = *v_trace;
@@ -215,6 +240,11 @@ int cmd_node(int argc, char** argv) {
                                       : cfg.setup.membership.probe_interval * cfg.setup.membership.health_max;
   cfg.transport.idle_timeout = std::max<DurationUs>(sec(15), 4 * detect_after);
 
+  if (cfg.cluster_size == 0)
+    std::fprintf(stderr,
+                 "mabeam node %s: warning: no --cluster-size: a majority is counted only against the members this "
+                 "node has seen, so a node cut off early may believe it holds one\n",
+                 cfg.name.c_str());
   real::RealNode node(std::move(cfg));
   if (auto s = node.open(); !s) {
     std::fprintf(stderr, "mabeam node: %s\n", s.message().c_str());

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "app/commands.h"
+#include "engine/version.h"
 
 namespace {
 const char* kUsage =
@@ -18,7 +19,14 @@ const char* kUsage =
     "  trace           summarize a trace or convert it to Perfetto JSON or Graphviz DOT\n"
     "  bench           run the benchmark suite\n"
     "  node            run one real node\n"
-    "  portmap         run the port mapper (name -> address registry, like Erlang's EPMD)\n";
+    "  portmap         run the port mapper (name -> address registry, like Erlang's EPMD)\n"
+    "\n"
+    "  --version       the version, and the trace, scenario and wire format versions it speaks\n";
+
+void print_version() {
+  std::printf("mabeam %s\ntrace format %d\nscenario format %d\nwire protocol %u\n", MABEAM_VERSION,
+              mabeam::kTraceFormatVersion, mabeam::kScenarioFormatVersion, unsigned{mabeam::kWireProtocolVersion});
+}
 }
 
 int main(int argc, char** argv) {
@@ -28,6 +36,10 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
+  if (cmd == "--version" || cmd == "version") {
+    print_version();
+    return 0;
+  }
   struct Entry {
     const char* name;
     int (*fn)(int, char**);

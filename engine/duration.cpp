@@ -36,8 +36,10 @@ Result<DurationUs> parse_duration(std::string_view text) {
   else if (unit == "s") mult = 1000000;
   else if (unit == "m") mult = 60000000;
   else return Status::invalid("duration " + shown + " needs a unit: us, ms, s or m");
-  if (whole > INT64_MAX / mult / 2) return Status::invalid("duration " + shown + " is too large");
-  return whole * mult + (frac * mult) / frac_scale;
+  if (whole > kDurationMax / mult) return Status::invalid("duration " + shown + " is longer than 30 days, the most mabeam accepts");
+  const DurationUs d = whole * mult + (frac * mult) / frac_scale;
+  if (d > kDurationMax) return Status::invalid("duration " + shown + " is longer than 30 days, the most mabeam accepts");
+  return d;
 }
 
 std::string format_duration(DurationUs d) {

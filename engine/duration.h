@@ -9,8 +9,12 @@
 
 namespace mabeam {
 
-// Accepts a non-negative decimal number followed by one of us, ms, s, m. Errors name what
-// was found and what was expected.
+// The longest duration accepted anywhere (scenarios, configuration, flags): 30 days. Timer
+// arithmetic (a deadline = now + a multiple of a duration) stays far from overflow below it.
+inline constexpr DurationUs kDurationMax = sec(30LL * 24 * 3600);
+
+// Accepts a non-negative decimal number followed by one of us, ms, s, m, at most
+// kDurationMax. Errors name what was found and what was expected.
 Result<DurationUs> parse_duration(std::string_view text);
 // The shortest exact form: 1500000 -> "1.5s", 200 -> "200us".
 std::string format_duration(DurationUs d);

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "engine/node.h"
+#include "engine/version.h"
 
 namespace mabeam::real {
 
@@ -54,7 +55,7 @@ Status AsioContext::open_trace(const std::string& path, const std::vector<std::s
   trace_ = std::fopen(path.c_str(), "w");
   if (!trace_) return Status::io_error("trace file " + path + ": " + std::strerror(errno));
   trace_messages_ = trace_messages;
-  std::string header = "{\"trace\":\"mabeam\",\"version\":1,\"source\":\"real\",\"seed\":" + std::to_string(seed_) +
+  std::string header = "{\"trace\":\"mabeam\",\"version\":" + std::to_string(kTraceFormatVersion) + ",\"source\":\"real\",\"seed\":" + std::to_string(seed_) +
                        ",\"scenario\":\"\",\"nodes\":[";
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (i) header += ',';

@@ -170,7 +170,7 @@ bool send_all(int fd, const std::string& text) {
 }  // namespace
 
 HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& path, const std::string& body,
-                       Millis timeout) {
+                       Millis timeout, const std::string& token) {
   Socket s;
   if (s.fd() < 0) return {};
   timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
@@ -182,6 +182,7 @@ HttpReply http_request(std::uint16_t port, const std::string& method, const std:
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(s.fd(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {};
   std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
   if (!body.empty() || method == "PUT" || method == "POST")
     request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   if (!send_all(s.fd(), request + "\r\n" + body)) return {};
@@ -204,8 +205,8 @@ HttpReply http_request(std::uint16_t port, const std::string& method, const std:
   return r;
 }
 
-HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout) {
-  return http_request(port, "GET", path, "", timeout);
+HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout, const std::string& token) {
+  return http_request(port, "GET", path, "", timeout, token);
 }
 
 // ---- files ----
@@ -247,7 +248,9 @@ Result<std::unique_ptr<LocalCluster>> LocalCluster::create(std::string binary, c
   std::unique_ptr<LocalCluster> c(new LocalCluster(std::move(binary), std::move(*dir)));
   c->cookie_ = c->dir_->file("cookie");
   c->config_ = c->dir_->file("config.json");
+  c->token_ = c->dir_->file("api-token");
   if (auto s = write_text_file(c->cookie_, std::string(kCookie) + "\n"); !s) return s;
+  if (auto s = write_text_file(c->token_, std::string(kApiToken) + "\n"); !s) return s;
   if (auto s = write_text_file(c->config_, config_json); !s) return s;
   return c;
 }
@@ -263,7 +266,8 @@ void LocalCluster::stop_all() {
 Status LocalCluster::start(const std::string& name, const std::string& seeds, const std::vector<std::string>& extra,
                            std::uint16_t port, Millis timeout) {
   std::vector<std::string> args = {binary_, "node", "--name", name, "--listen", "127.0.0.1:" + std::to_string(port),
-                                   "--http", "127.0.0.1:0", "--cookie-file", cookie_, "--config", config_,
+                                   "--http", "127.0.0.1:0", "--cookie-file", cookie_, "--api-token-file", token_,
+                                   "--config", config_,
                                    "--data-dir", dir_->file(name + ".data"), "--trace", dir_->file(name + ".jsonl")};
   if (!seeds.empty()) {
     args.push_back("--seeds");
@@ -301,6 +305,13 @@ LocalCluster::Node* LocalCluster::node(const std::string& name) {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
+HttpReply LocalCluster::request(const std::string& name, const std::string& method, const std::string& path,
+                                const std::string& body, Millis timeout) {
+  Node* n = node(name);
+  if (!n) return {};
+  return http_request(n->http, method, path, body, timeout, kApiToken);
+}
+
 std::string LocalCluster::addr(const std::string& name) const {
   auto it = nodes_.find(name);
   return it == nodes_.end() ? std::string() : "127.0.0.1:" + std::to_string(it->second.port);
@@ -309,7 +320,7 @@ std::string LocalCluster::addr(const std::string& name) const {
 std::pair<std::string, std::int64_t> LocalCluster::view(const std::string& observer, const std::string& subject) {
   Node* n = node(observer);
   if (!n) return {"", 0};
-  const HttpReply r = http_get(n->http, "/status", Millis(1000));
+  const HttpReply r = http_get(n->http, "/status", Millis(1000), kApiToken);
   if (r.status != 200) return {"", 0};
   const auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (!j.is_object() || !j.contains("members") || !j["members"].is_array()) return {"", 0};

@@ -67,11 +67,12 @@ struct HttpReply {
   std::string body;
 };
 // One request to http://127.0.0.1:port/path with Connection: close, and `body` (with its
-// Content-Length; always sent for PUT and POST) if any; every socket step times out.
+// Content-Length; always sent for PUT and POST) if any, and `Authorization: Bearer token`
+// when a token is given; every socket step times out.
 HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& path, const std::string& body = "",
-                       Millis timeout = Millis(2000));
+                       Millis timeout = Millis(2000), const std::string& token = "");
 // GET http://127.0.0.1:port/path (http_request).
-HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout = Millis(2000));
+HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout = Millis(2000), const std::string& token = "");
 
 // A private directory under the system's temp directory, removed with everything in it.
 class TempDir {
@@ -104,6 +105,8 @@ class LocalCluster {
 
   // The cookie every node started gets (unless set_cookie_path() names another file).
   static constexpr const char* kCookie = "local-cluster-cookie-0123456789";
+  // The API token every node started gets (--api-token-file), and that request() sends.
+  static constexpr const char* kApiToken = "local-cluster-api-token-0123456789";
 
   // `binary`: the mabeam executable. `config_json`: the nodes' config file (e.g.
   // {"config":{"membership":{"probe_interval":"100ms"}}}).
@@ -119,6 +122,9 @@ class LocalCluster {
   Result<std::string> start_portmap(Millis timeout = Millis(5000));
 
   Node* node(const std::string& name);
+  // An HTTP request to node `name`'s endpoints with the cluster's API token.
+  HttpReply request(const std::string& name, const std::string& method, const std::string& path,
+                    const std::string& body = "", Millis timeout = Millis(2000));
   std::string addr(const std::string& name) const;  // "127.0.0.1:PORT" of its peer listener
   // What `observer`'s /status says of `subject`: its state and incarnation ("" and 0 if the
   // observer does not answer or does not list it).
@@ -134,12 +140,14 @@ class LocalCluster {
   // The cookie file of the nodes started from now on (e.g. one with a wrong cookie).
   void set_cookie_path(std::string path) { cookie_ = std::move(path); }
   const std::string& config_path() const { return config_; }
+  const std::string& api_token_path() const { return token_; }
 
  private:
   LocalCluster(std::string binary, std::unique_ptr<TempDir> dir) : binary_(std::move(binary)), dir_(std::move(dir)) {}
   std::string binary_;
   std::unique_ptr<TempDir> dir_;
   std::string cookie_;
+  std::string token_;
   std::string config_;
   std::map<std::string, Node> nodes_;
   std::unique_ptr<ChildProcess> portmap_;

@@ -20,10 +20,11 @@
 
 #include "engine/codec.h"
 #include "engine/status.h"
+#include "engine/version.h"
 
 namespace mabeam::real {
 
-inline constexpr std::uint16_t kProtocolVersion = 1;
+inline constexpr std::uint16_t kProtocolVersion = kWireProtocolVersion;
 inline constexpr std::size_t kNonceBytes = 32;
 using Nonce = std::array<std::uint8_t, kNonceBytes>;
 using Digest = std::array<std::uint8_t, 32>;

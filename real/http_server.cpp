@@ -54,15 +54,22 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         res->body() = "method not allowed\n";
         return write(res, false);
       }
-      HttpRequest r{std::string(req.method_string()), std::string(req.target()), req.body()};
+      HttpRequest r{std::string(req.method_string()), std::string(req.target()), req.body(),
+                    std::string(req[http::field::authorization]), peer_address()};
       if (method == http::verb::head) r.method = "GET";
       server.handler(r, [self = shared_from_this(), res, head = method == http::verb::head](HttpResponse out) {
         if (self->done) return;
         res->result(static_cast<unsigned>(out.status));
         res->set(http::field::content_type, out.content_type);
         res->body() = std::move(out.body);
+        for (const auto& [name, value] : out.headers) res->set(name, value);
         self->write(res, head);
       });
+    }
+    std::string peer_address() {
+      error_code ec;
+      const auto ep = stream.socket().remote_endpoint(ec);
+      return ec ? std::string("unknown") : ep.address().to_string();
     }
     void write(const std::shared_ptr<http::response<http::string_body>>& res, bool head) {
       res->prepare_payload();

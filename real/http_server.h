@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/status.h"
 #include "real/net_util.h"
@@ -19,14 +21,19 @@ class io_context;
 namespace mabeam::real {
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(int s, std::string type, std::string b) : status(s), content_type(std::move(type)), body(std::move(b)) {}
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra ones (WWW-Authenticate, Retry-After)
 };
 struct HttpRequest {
   std::string method;  // GET, HEAD, PUT, POST
   std::string target;  // path and query
   std::string body;
+  std::string authorization;  // the Authorization header, "" when absent
+  std::string peer;           // the client's IP address
 };
 using HttpResponder = std::function<void(HttpResponse)>;
 // Must call `reply` exactly once (a reply after the server closed is dropped).

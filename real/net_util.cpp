@@ -67,21 +67,34 @@ bool valid_node_name(std::string_view name) {
   return true;
 }
 
-Result<std::string> read_cookie_file(const std::string& path) {
+Result<std::string> read_secret_file(const std::string& path, const std::string& what, SecretRules rules) {
+  const std::string where = what + " " + path + ": ";
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return Status::invalid("cookie file " + path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return Status::invalid("cookie file " + path + ": not a regular file");
+  if (::stat(path.c_str(), &st) != 0) return Status::invalid(where + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return Status::invalid(where + "not a regular file");
   if ((st.st_mode & 077) != 0)
-    return Status::invalid("cookie file " + path + ": must not be accessible by group or others (run: chmod 600 " + path + ")");
+    return Status::invalid(where + "must not be accessible by group or others (run: chmod 600 " + path + ")");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::invalid("cookie file " + path + ": cannot open");
+  if (!in) return Status::invalid(where + "cannot open (" + std::strerror(errno) + ")");
   std::ostringstream buf;
   buf << in.rdbuf();
-  std::string cookie(trim(buf.str()));
-  if (cookie.empty()) return Status::invalid("cookie file " + path + ": empty");
-  if (cookie.size() > 4096) return Status::invalid("cookie file " + path + ": longer than 4096 bytes");
-  return cookie;
+  if (in.bad()) return Status::invalid(where + "cannot read");
+  std::string text = buf.str();
+  if (rules.first_line_only) text = text.substr(0, text.find('\n'));
+  std::string secret(trim(text));
+  if (secret.empty()) return Status::invalid(where + (rules.first_line_only ? "the first line is empty" : "empty"));
+  if (secret.size() < rules.bytes_min)
+    return Status::invalid(where + "shorter than " + std::to_string(rules.bytes_min) + " bytes (found " +
+                           std::to_string(secret.size()) + "; make one with: head -c 32 /dev/urandom | base64)");
+  if (secret.size() > rules.bytes_max)
+    return Status::invalid(where + "longer than " + std::to_string(rules.bytes_max) + " bytes");
+  return secret;
+}
+
+Result<std::string> read_cookie_file(const std::string& path) { return read_secret_file(path, "cookie file", {}); }
+
+Result<std::string> read_api_token_file(const std::string& path) {
+  return read_secret_file(path, "API token file", SecretRules{true, 16, 4096});
 }
 
 }  // namespace mabeam::real

@@ -1,5 +1,5 @@
 // Small parsing helpers of the real backend that touch no socket: `host:port` addresses,
-// seed lists (`host:port` or `name@mapper-host:port`), node names, and the cookie file.
+// seed lists (`host:port` or `name@mapper-host:port`), node names, the cookie and API token files.
 // Errors are values with a message a person can act on (they end up on the command line).
 #pragma once
 #include <cstdint>
@@ -33,9 +33,24 @@ Result<std::vector<Seed>> parse_seeds(std::string_view text);
 // mapper's line protocol and trace files.
 bool valid_node_name(std::string_view name);
 
+// Reads a secret from a file that must exist, be a regular file and not be readable or
+// writable by group or others (chmod 600). `what` names it in errors ("cookie file").
+// With first_line_only the secret is the file's first line; surrounding whitespace is never
+// part of it. Errors say what is wrong and how to fix it, and never show the secret.
+struct SecretRules {
+  bool first_line_only = false;
+  std::size_t bytes_min = 1;
+  std::size_t bytes_max = 4096;
+};
+Result<std::string> read_secret_file(const std::string& path, const std::string& what, SecretRules rules);
+
 // Reads the shared cookie. Like Erlang's .erlang.cookie the file must exist, be a regular
 // file, be non-empty and not be readable or writable by group or others. Surrounding
 // whitespace (a trailing newline) is not part of the cookie.
 Result<std::string> read_cookie_file(const std::string& path);
+
+// Reads the HTTP API token (DESIGN.md, "Real node endpoints"): the first line of the file,
+// surrounding whitespace dropped, at least 16 bytes; mode 600 like the cookie.
+Result<std::string> read_api_token_file(const std::string& path);
 
 }  // namespace mabeam::real

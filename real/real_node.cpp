@@ -18,6 +18,9 @@
 #include <set>
 
 #include "engine/heartbeat.h"
+#include "engine/membership/membership.h"
+#include "engine/variables/partition_guard.h"
+#include "real/api_auth.h"
 #include "real/asio_context.h"
 #include "real/file_storage.h"
 #include "real/http_server.h"
@@ -74,14 +77,8 @@ void give_membership_seeds(RealNodeConfig& cfg, std::uint16_t bound_port) {
 }  // namespace
 
 struct RealNode::Impl {
-  struct Member {
-    std::string state;
-    std::int64_t incarnation = 0;
-  };
+  explicit Impl(RealNodeConfig c) : cfg(std::move(c)), work(asio::make_work_guard(io)), auth(cfg.api_token) {}
 
-  explicit Impl(RealNodeConfig c) : cfg(std::move(c)), work(asio::make_work_guard(io)) {}
-
-  void on_event(const TraceEvent& e);
   void start();
   void graceful_stop();
 
@@ -98,28 +95,10 @@ struct RealNode::Impl {
   std::unique_ptr<asio::signal_set> signals;
   std::uint64_t incarnation = 0;
   std::uint64_t seed = 0;
-  std::map<std::string, Member> members;  // this node's view, from `member` events
-  std::string mode = "normal";
+  ApiAuth auth;
   bool stopping = false;
   bool started = false;
 };
-
-void RealNode::Impl::on_event(const TraceEvent& e) {
-  if (e.ev == "mode") {
-    for (const auto& [k, v] : e.fields)
-      if (k == "mode" && std::holds_alternative<std::string>(v)) mode = std::get<std::string>(v);
-    return;
-  }
-  if (e.ev != "member") return;
-  std::string subject;
-  Member m;
-  for (const auto& [k, v] : e.fields) {
-    if (k == "subject" && std::holds_alternative<std::string>(v)) subject = std::get<std::string>(v);
-    else if (k == "state" && std::holds_alternative<std::string>(v)) m.state = std::get<std::string>(v);
-    else if (k == "incarnation" && std::holds_alternative<std::int64_t>(v)) m.incarnation = std::get<std::int64_t>(v);
-  }
-  if (!subject.empty()) members[subject] = m;
-}
 
 void RealNode::Impl::start() {
   started = true;
@@ -168,9 +147,6 @@ void RealNode::Impl::graceful_stop() {
 }
 
 namespace {
-// A suspect is still a member (SWIM suspects live nodes now and then; they refute).
-bool active_state(const std::string& s) { return s == "active" || s == "suspect"; }
-
 std::string prom_name(const std::string& raw) {
   std::string out = "mabeam_";
   for (char c : raw) {
@@ -213,25 +189,22 @@ struct PromWriter {
 std::pair<int, std::string> RealNode::readiness() {
   Impl& s = *impl_;
   if (s.stopping) return {503, "leaving the cluster\n"};
-  std::size_t known = 1;  // self
-  std::size_t active = 1;
-  for (const auto& [name, m] : s.members) {
-    if (name == s.cfg.name || m.state == "left") continue;
-    ++known;
-    if (active_state(m.state)) ++active;
+  auto* view = s.node->find<MembershipView>();
+  // SWIM knows whether this node has joined (a seed or peer answered; a node without seeds
+  // forms the cluster at once); the heartbeat detector has no join, so a node with seeds is
+  // joined once it sees an active peer.
+  if (auto* swim = s.node->find<Membership>()) {
+    if (!swim->joined()) return {503, "not joined: no seed has answered yet\n"};
+  } else if (!s.cfg.seeds.empty() && view) {
+    const auto members = view->members();
+    const bool peer = std::any_of(members.begin(), members.end(), [&](const MemberInfo& m) {
+      return m.name != s.cfg.name && m.state == MemberState::active;
+    });
+    if (!peer) return {503, "not joined: no active peer yet\n"};
   }
-  // SWIM traces this node's own state (joining until a seed or peer answers, so a node
-  // whose only seed is itself is joined at once); with the heartbeat detector, which has no
-  // join, a node with seeds is joined once it sees an active peer.
-  if (s.cfg.setup.detector == Detector::swim) {
-    auto self = s.members.find(s.cfg.name);
-    if (self == s.members.end() || self->second.state == "joining") return {503, "not joined: no seed has answered yet\n"};
-  } else if (!s.cfg.seeds.empty() && active == 1) {
-    return {503, "not joined: no active peer yet\n"};
-  }
-  if (active * 2 <= known)
-    return {503, "not in the majority: " + std::to_string(active) + " of " + std::to_string(known) + " members active\n"};
-  if (s.mode != "normal") return {503, "mode is " + s.mode + "\n"};
+  // The majority rule is the partition guard's, and only its.
+  if (auto* guard = s.node->find<vars::PartitionGuard>(); guard && guard->readonly())
+    return {503, "readonly: " + guard->why() + "\n"};
   return {200, "ready\n"};
 }
 
@@ -239,29 +212,35 @@ std::string RealNode::status_json() {
   Impl& s = *impl_;
   nlohmann::json j;
   j["node"] = s.cfg.name;
-  j["mode"] = s.mode;
+  const auto* guard = s.node->find<vars::PartitionGuard>();
+  j["mode"] = guard && guard->readonly() ? "readonly" : "normal";
+  if (guard) j["quorum"] = {{"reachable", guard->reachable()}, {"cluster", guard->cluster_size()}};
   j["incarnation"] = s.incarnation;
-  nlohmann::json members = nlohmann::json::array();
-  std::map<std::string, Impl::Member> view = s.members;
-  if (!view.count(s.cfg.name)) view[s.cfg.name] = Impl::Member{"active", static_cast<std::int64_t>(s.incarnation)};
-  for (const auto& p : s.transport->peers())
-    if (!view.count(p.name)) view[p.name] = Impl::Member{"joining", 0};
-  // Node info (capabilities, resources, load, agents) as membership gossips it.
-  std::map<std::string, MemberInfo> info;
+  // The membership service's view (members reaped after reap_after are gone from it), plus
+  // peers the transport knows that membership has not heard of yet.
+  std::map<std::string, MemberInfo> view;
   if (auto* mv = s.node->find<MembershipView>())
-    for (auto& mi : mv->members()) info[mi.name] = std::move(mi);
+    for (auto& mi : mv->members()) view[mi.name] = std::move(mi);
+  auto known = [&view](const std::string& name, MemberState state, std::uint64_t incarnation) {
+    if (view.count(name)) return;
+    MemberInfo& m = view[name];
+    m.name = name;
+    m.state = state;
+    m.incarnation = incarnation;
+  };
+  known(s.cfg.name, MemberState::active, s.incarnation);
+  for (const auto& p : s.transport->peers()) known(p.name, MemberState::joining, 0);
+  nlohmann::json members = nlohmann::json::array();
   for (const auto& [name, m] : view) {
     nlohmann::json e;
     e["name"] = name;
     e["addr"] = name == s.cfg.name ? s.transport->advertised() : s.transport->addr_of(name);
-    e["state"] = m.state;
+    e["state"] = to_string(m.state);
     e["incarnation"] = m.incarnation;
-    if (auto it = info.find(name); it != info.end()) {
-      if (!it->second.capabilities.empty()) e["capabilities"] = it->second.capabilities;
-      if (!it->second.resources.empty()) e["resources"] = it->second.resources;
-      e["load"] = it->second.load;
-      e["agents"] = it->second.agents;
-    }
+    if (!m.capabilities.empty()) e["capabilities"] = m.capabilities;
+    if (!m.resources.empty()) e["resources"] = m.resources;
+    e["load"] = m.load;
+    e["agents"] = m.agents;
     members.push_back(std::move(e));
   }
   j["members"] = std::move(members);
@@ -276,8 +255,26 @@ std::string RealNode::metrics_text() {
   w.one("mabeam_ready", "gauge", "1 when the node is joined and in the majority.", readiness().first == 200 ? 1 : 0);
   w.one("mabeam_incarnation", "gauge", "Boot count of this node; grows at every restart.", static_cast<double>(s.incarnation));
   std::map<std::string, int> by_state{{"joining", 0}, {"active", 0}, {"suspect", 0}, {"down", 0}, {"leaving", 0}, {"left", 0}};
-  for (const auto& [name, m] : s.members)
-    if (name != s.cfg.name) ++by_state[m.state];
+  if (auto* mv = s.node->find<MembershipView>())
+    for (const auto& m : mv->members())
+      if (m.name != s.cfg.name) ++by_state[to_string(m.state)];
+  if (const auto* guard = s.node->find<vars::PartitionGuard>()) {
+    w.one("mabeam_readonly", "gauge", "1 while the partition guard holds this node read-only (no majority).",
+          guard->readonly() ? 1 : 0);
+    w.one("mabeam_quorum_reachable", "gauge", "Nodes this node counts as reachable, itself included.",
+          static_cast<double>(guard->reachable()));
+    w.one("mabeam_quorum_cluster", "gauge", "The cluster size a majority is counted against.",
+          static_cast<double>(guard->cluster_size()));
+  }
+  const ApiAuth::Counters& a = s.auth.counters();
+  if (w.family("mabeam_http_auth_failures_total", "counter", "Requests refused for a missing or wrong API token.")) {
+    w.sample("mabeam_http_auth_failures_total", "reason=\"missing\"", static_cast<double>(a.missing));
+    w.sample("mabeam_http_auth_failures_total", "reason=\"wrong\"", static_cast<double>(a.wrong));
+  }
+  w.one("mabeam_http_auth_throttled_total", "counter", "Requests answered 429 after repeated failures from one address.",
+        static_cast<double>(a.throttled));
+  w.one("mabeam_http_auth_unconfigured_total", "counter", "Requests answered 403 because no API token is configured.",
+        static_cast<double>(a.unconfigured));
   if (w.family("mabeam_members", "gauge", "Peers this node knows, by the state it believes they are in."))
     for (const auto& [state, n] : by_state) w.sample("mabeam_members", "state=\"" + state + "\"", n);
 
@@ -357,7 +354,6 @@ Status RealNode::open() {
   s.ctx = std::make_unique<AsioContext>(s.io, cfg.name, s.seed, *s.storage);
   if (!cfg.trace_path.empty())
     if (auto st = s.ctx->open_trace(cfg.trace_path, {cfg.name}, cfg.trace_messages); !st) return st;
-  s.ctx->set_observer([&s](const TraceEvent& e) { s.on_event(e); });
   s.node = std::make_unique<Node>(*s.ctx);
   s.ctx->set_node(s.node.get());
   cfg.transport.name = cfg.name;
@@ -380,6 +376,12 @@ Status RealNode::open() {
     s.http = std::make_unique<HttpServer>(s.io, *cfg.http, [this](const HttpRequest& req, const HttpResponder& reply) {
       Impl& s = *impl_;
       const std::string path = req.target.substr(0, req.target.find('?'));
+      if (auto d = s.auth.check(path, req.authorization, req.peer, s.ctx->now()); d.status != 200) {
+        HttpResponse r{d.status, "text/plain; charset=utf-8", d.why + "\n"};
+        if (d.status == 401) r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"mabeam\""});
+        if (d.status == 429) r.headers.push_back({"Retry-After", std::to_string(ApiAuth::kBlockFor / sec(1))});
+        return reply(std::move(r));
+      }
       if (is_variables_path(path)) return serve_variables(*s.node, s.cfg.setup.variables.variables, req, reply);
       if (req.method != "GET") return reply(HttpResponse{405, "text/plain; charset=utf-8", "method not allowed: " + path + " takes GET\n"});
       if (path == "/health") return reply(HttpResponse{200, "text/plain; charset=utf-8", "ok\n"});
@@ -395,9 +397,11 @@ Status RealNode::open() {
   }
   give_membership_seeds(cfg, s.transport->local_port());
   // The partition guard always runs on a real node (its mode is /status's and /ready's), and
-  // counts a majority against this node, its named seeds and every member it hears of.
+  // counts a majority against this node, its named seeds and every member it hears of, and
+  // never fewer than --cluster-size.
   cfg.setup.variables.guard = true;
   cfg.setup.variables.cluster = {cfg.name};
+  cfg.setup.variables.cluster_size = cfg.cluster_size;
   for (const auto& seed : cfg.setup.membership.seeds)
     if (seed.find(':') == std::string::npos) cfg.setup.variables.cluster.push_back(seed);
   if (cfg.install_services) install_services(*s.node, cfg.setup, s.incarnation);

@@ -9,9 +9,11 @@
 // (the detector sends Leave, so peers mark this node `left`), waits for send queues to drain
 // (bounded), then closes everything.
 //
-// Endpoints: /health 200 while serving; /ready 200 once joined (an active peer, or no seeds
-// and so alone by configuration) and in the majority of the members it knows, 503 with the
-// reason otherwise; /metrics in Prometheus text format 0.0.4; /status as JSON.
+// Endpoints: /health 200 while serving; /ready 200 once joined (a seed answered, or no seeds
+// and so alone by configuration) and read-write by the partition guard (a majority of
+// max(--cluster-size, members known and not left)), 503 with the reason otherwise; /metrics
+// in Prometheus text format 0.0.4; /status as JSON. Those three are open; every other
+// endpoint needs the API token (api_auth.h).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -33,6 +35,8 @@ struct RealNodeConfig {
   std::vector<Seed> seeds;  // name@host:port entries name port mappers
   std::string cookie;
   std::optional<HostPort> http;
+  std::optional<std::string> api_token;  // none: the protected endpoints answer 403
+  std::size_t cluster_size = 0;          // --cluster-size; 0: count only the members seen
   std::string data_dir;  // empty: in-memory storage (incarnation from the wall clock)
   std::string trace_path;
   bool trace_messages = false;

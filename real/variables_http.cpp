@@ -97,8 +97,13 @@ void serve_variables(Node& node, const std::vector<vars::VariableSpec>& specs, c
   const bool read = op.op == "read";
   const bool stale = readonly(node);
   service->submit(std::move(op), {}, [reply, name, read, stale](const vars::OpOutcome& out) {
-    if (!out.ok) return reply(json_response(409, {{"var", name}, {"ok", false}, {"error", out.error}}));
-    json body{{"var", name}, {"ok", true}, {"value", value_json(out.value)}};
+    // DESIGN.md's `outcome`: a refusal by the partition guard (no majority) is a `fail`
+    // before anything happened, 503; other refusals are 409.
+    if (!out.ok) {
+      const int status = out.error.rfind("read-only:", 0) == 0 ? 503 : 409;
+      return reply(json_response(status, {{"var", name}, {"ok", false}, {"outcome", "fail"}, {"error", out.error}}));
+    }
+    json body{{"var", name}, {"ok", true}, {"outcome", "ok"}, {"value", value_json(out.value)}};
     if (read) body["stale"] = stale;
     reply(json_response(200, body));
   });

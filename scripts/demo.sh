@@ -21,6 +21,10 @@ if [[ -x build/app/mabeam ]] && build/app/mabeam trace --help > /dev/null 2>&1; 
   build/app/mabeam trace summary out/minority-partition.jsonl | head -40
   echo
 fi
+if [[ ! -x build/viz/mabeam-viz ]]; then
+  echo "== the viewer was not built (configured with -DMABEAM_BUILD_VIZ=OFF): run scripts/install-deps.sh, then scripts/build.sh" >&2
+  exit 1
+fi
 if [[ -x build/viz/mabeam-viz ]]; then
   if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
     echo "== opening the viewer"

@@ -3,11 +3,15 @@
 # those that are missing (running it again installs nothing). Uses sudo when not root.
 #
 #   scripts/install-deps.sh            everything: build, viewer, tests
-#   scripts/install-deps.sh --no-viz   without Qt (the viewer is then not built)
+#   scripts/install-deps.sh --no-viz   without Qt; then build with
+#                                      scripts/build.sh -DMABEAM_BUILD_VIZ=OFF (no viewer)
 set -euo pipefail
 
 build=(g++ cmake ninja-build ccache libboost1.81-dev nlohmann-json3-dev libcli11-dev catch2 libssl-dev)
-viz=(qt6-base-dev qt6-charts-dev qt6-qpa-plugins)
+# Qt6Charts' CMake package needs Qt6OpenGL's development files (libqt6opengl6-dev), which
+# --no-install-recommends would otherwise leave out; the offscreen platform plugin renders
+# screenshots and runs the viewer's tests without a display.
+viz=(qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-qpa-plugins)
 # Tests: the schema check (python3-jsonschema), /metrics validation (promtool, from
 # prometheus), the libFuzzer target (clang with its runtime).
 tests=(python3 python3-jsonschema prometheus clang libclang-rt-14-dev)

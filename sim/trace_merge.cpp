@@ -5,6 +5,8 @@
 #include <limits>
 #include <set>
 
+#include "engine/version.h"
+
 namespace mabeam::sim {
 
 namespace {
@@ -54,7 +56,7 @@ Result<std::string> merge_traces(const std::vector<std::pair<std::string, Trace>
   }
   std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.t < b.t; });
 
-  std::string out = "{\"trace\":\"mabeam\",\"version\":1,\"source\":\"real\",\"scenario\":\"merged\",\"nodes\":" +
+  std::string out = "{\"trace\":\"mabeam\",\"version\":" + std::to_string(kTraceFormatVersion) + ",\"source\":\"real\",\"scenario\":\"merged\",\"nodes\":" +
                     nlohmann::json(nodes).dump() + ",\"start_unix_us\":" + std::to_string(base) + "}\n";
   for (const Item& it : items) append_record(out, it.t, inputs[it.input].second.records[it.index]);
   return out;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/node_setup.h"
+#include "engine/version.h"
 
 namespace mabeam::sim {
 
@@ -99,7 +100,7 @@ World::World(std::vector<std::string> names, LinkParams network, WorldOptions op
     nodes_.push_back(std::make_unique<SimNode>(*this, i, names_[i], options_.seed));
   }
   if (options_.trace) {
-    trace_ += "{\"trace\":\"mabeam\",\"version\":1,\"source\":\"sim\",\"seed\":" + std::to_string(options_.seed) +
+    trace_ += "{\"trace\":\"mabeam\",\"version\":" + std::to_string(kTraceFormatVersion) + ",\"source\":\"sim\",\"seed\":" + std::to_string(options_.seed) +
               ",\"scenario\":";
     append_json_string(trace_, options_.scenario);
     trace_ += ",\"nodes\":[";

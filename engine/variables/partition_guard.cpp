@@ -3,7 +3,8 @@
 
 namespace mabeam::vars {
 
-PartitionGuard::PartitionGuard(Node& node, std::vector<std::string> cluster) : Service(node) {
+PartitionGuard::PartitionGuard(Node& node, std::vector<std::string> cluster, std::size_t cluster_size)
+    : Service(node), cluster_size_min_(cluster_size) {
   configured_.insert(cluster.begin(), cluster.end());
   configured_.insert(ctx_.self());
   cluster_ = configured_;
@@ -42,7 +43,7 @@ void PartitionGuard::evaluate() {
     cluster_ = std::move(cluster);
   }
   reachable_ = reachable;
-  const bool readonly = reachable * 2 <= cluster_.size();
+  const bool readonly = reachable * 2 <= cluster_size();
   if (announced_ && readonly == readonly_) return;
   announced_ = true;
   readonly_ = readonly;
@@ -51,14 +52,14 @@ void PartitionGuard::evaluate() {
     ctx_.emit(TraceEvent("mode")
                   .with("mode", readonly ? "readonly" : "normal")
                   .with("reachable", static_cast<std::uint64_t>(reachable))
-                  .with("cluster", static_cast<std::uint64_t>(cluster_.size())));
+                  .with("cluster", static_cast<std::uint64_t>(cluster_size())));
   const auto listeners = listeners_;
   for (const auto& fn : listeners) fn(readonly);
 }
 
 std::string PartitionGuard::why() const {
   if (!readonly_) return "";
-  return ctx_.self() + " reaches " + std::to_string(reachable_) + " of " + std::to_string(cluster_.size()) +
+  return ctx_.self() + " reaches " + std::to_string(reachable_) + " of " + std::to_string(cluster_size()) +
          " nodes, not a majority";
 }
 

@@ -6,7 +6,10 @@
 // cluster (every node the host lists: the scenario's nodes, a real node's peers), plus every
 // node the membership service reports, minus nodes that left gracefully (a leave shrinks
 // the cluster; a crash does not, until membership forgets the dead member after its
-// reap_after). Reachable = this node + members in state `active`
+// reap_after); and never fewer than `cluster_size` when the host gives one (a real node's
+// --cluster-size, the size the cluster is meant to have: so neither a node alone nor one
+// side of an even split believes it holds a majority of the nodes it happens to know).
+// Reachable = this node + members in state `active`
 // (suspect, down and joining nodes do not count). With reachable * 2 > cluster the mode is
 // `normal`, else `readonly`. A node starts `readonly` until its detector hears from enough
 // peers. Every change is traced: {"ev":"mode","mode":"readonly"|"normal","reachable":3,"cluster":5}.
@@ -14,6 +17,7 @@
 // The guard decides nothing for the services: each asks readonly() and applies its own
 // policy (variables refuse writes to `on_minority: readonly` variables).
 #pragma once
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -27,14 +31,15 @@ namespace mabeam::vars {
 
 class PartitionGuard : public Service {
  public:
-  PartitionGuard(Node& node, std::vector<std::string> cluster);
+  PartitionGuard(Node& node, std::vector<std::string> cluster, std::size_t cluster_size = 0);
   const char* name() const override { return "partition_guard"; }
   void start() override;
   void stop() override;
 
   bool readonly() const { return readonly_; }
   std::size_t reachable() const { return reachable_; }
-  std::size_t cluster_size() const { return cluster_.size(); }
+  // The count a majority is taken of: max(cluster_size, nodes known and not left).
+  std::size_t cluster_size() const { return std::max(cluster_size_min_, cluster_.size()); }
   // Why the node is read-only, for error messages ("" when normal).
   std::string why() const;
   // Called after every mode change (the variables service re-checks what it waits for).
@@ -48,6 +53,7 @@ class PartitionGuard : public Service {
   std::set<std::string> configured_;  // the host's list, self included
   std::set<std::string> left_;        // configured nodes that left gracefully
   std::set<std::string> cluster_;
+  std::size_t cluster_size_min_ = 0;
   std::size_t reachable_ = 1;
   bool readonly_ = true;
   bool announced_ = false;

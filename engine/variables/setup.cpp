@@ -154,7 +154,7 @@ Status parse_variables_config(const json& root, const std::string& pointer, Vari
 
 void install_variables(Node& node, const VariablesSetup& setup) {
   if (setup.variables.empty() && !setup.guard) return;
-  node.add<PartitionGuard>(setup.cluster);
+  node.add<PartitionGuard>(setup.cluster, setup.cluster_size);
   if (!setup.variables.empty()) node.add<VariablesService>(setup.variables, setup.config);
 }
 

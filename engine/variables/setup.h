@@ -17,6 +17,9 @@ struct VariablesSetup {
   std::vector<VariableSpec> variables;
   VariablesConfig config;
   std::vector<std::string> cluster;  // the configured cluster the partition guard counts against
+  // The number of nodes the cluster is meant to have (a real node's --cluster-size): the
+  // guard counts a majority against at least this many. 0: only the nodes it knows of.
+  std::size_t cluster_size = 0;
   bool guard = false;                // install the partition guard (also without variables)
 };
 

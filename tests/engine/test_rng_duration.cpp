@@ -69,4 +69,7 @@ TEST_CASE("duration: malformed durations are errors that say what was expected",
   }
   CHECK_THAT(parse_duration("10").status().message(), Catch::Contains("needs a unit"));
   CHECK_THAT(parse_duration("99999999999999999999s").status().message(), Catch::Contains("too large"));
+  CHECK(*parse_duration("43200m") == kDurationMax);  // 30 days exactly
+  CHECK_THAT(parse_duration("43201m").status().message(), Catch::Contains("longer than 30 days"));
+  CHECK_THAT(parse_duration("2592000.000001s").status().message(), Catch::Contains("longer than 30 days"));
 }

@@ -248,7 +248,7 @@ TEST_CASE("endpoints: /metrics passes promtool, /status and /ready answer, unkno
   Cluster c;
   c.start("solo", "");
   CHECK(wait_until([&] { return http_get(c.node("solo").http, "/ready").status == 200; }, Millis(2000)));
-  CHECK(http_get(c.node("solo").http, "/nope").status == 404);
+  CHECK(c.request("solo", "GET", "/nope").status == 404);
   auto metrics = http_get(c.node("solo").http, "/metrics");
   REQUIRE(metrics.status == 200);
   CHECK(metrics.body.find("# TYPE mabeam_transport_frames_sent_total counter") != std::string::npos);
@@ -282,12 +282,13 @@ TEST_CASE("node: flags override MABEAM_* variables, which override the config fi
   Cluster c;
   REQUIRE(real::write_text_file(c.dir().file("named.json"), R"({"name":"from-file","listen":"127.0.0.1:0","http":"127.0.0.1:0"})"));
   auto name_of = [&](std::vector<std::string> args) {
-    std::vector<std::string> all = {MABEAM_BINARY, "node", "--config", c.dir().file("named.json")};
+    std::vector<std::string> all = {MABEAM_BINARY, "node", "--config", c.dir().file("named.json"), "--api-token-file",
+                                    c.local().api_token_path()};
     all.insert(all.end(), args.begin(), args.end());
     auto ch = spawn(all, c.dir().file("prec.stderr"));
     auto http = ch->wait_line("http on 127.0.0.1:", kStart);
     if (!http) return std::string("no http line: ") + read_text_file(c.dir().file("prec.stderr"));
-    return http_get(static_cast<std::uint16_t>(std::stoi(*http)), "/status").body;
+    return http_get(static_cast<std::uint16_t>(std::stoi(*http)), "/status", Millis(2000), real::LocalCluster::kApiToken).body;
   };
   ::setenv("MABEAM_COOKIE_FILE", c.local().cookie_path().c_str(), 1);
   CHECK(json::parse(name_of({}))["node"] == "from-file");

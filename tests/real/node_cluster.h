@@ -60,7 +60,7 @@ class NodeCluster {
 
   // `name`'s /status (null if it does not answer).
   nlohmann::json status(const std::string& name) {
-    const auto r = real::http_get(node(name).http, "/status");
+    const auto r = local_->request(name, "GET", "/status");
     if (r.status != 200) return nlohmann::json();
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     return j.is_discarded() ? nlohmann::json() : j;
@@ -87,10 +87,11 @@ class NodeCluster {
     return 0;
   }
 
-  // One HTTP request to `name`'s HTTP port.
+  // One HTTP request to `name`'s HTTP port, with the cluster's API token.
   real::HttpReply request(const std::string& name, const std::string& method, const std::string& path,
                           const std::string& body = "") {
-    return real::http_request(node(name).http, method, path, body);
+    node(name);
+    return local_->request(name, method, path, body);
   }
 
   const real::TempDir& dir() const { return local_->dir(); }

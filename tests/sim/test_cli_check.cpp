@@ -85,3 +85,13 @@ TEST_CASE("cli: sweep reports failing seeds with a replay command, and shards sp
   auto bad_shard = run("sweep " + kSrc + "/scenarios/crash-restart.json --seeds 1..5 --shard 5/4");
   CHECK(bad_shard.code == 2);
 }
+
+TEST_CASE("cli: mabeam --version names the version and the trace, scenario and wire formats", "[cli]") {
+  auto r = run("--version");
+  INFO(r.out);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("mabeam "));
+  CHECK_THAT(r.out, Catch::Contains("trace format 1"));
+  CHECK_THAT(r.out, Catch::Contains("scenario format 1"));
+  CHECK_THAT(r.out, Catch::Contains("wire protocol 1"));
+}

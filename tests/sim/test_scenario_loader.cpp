@@ -280,6 +280,18 @@ TEST_CASE("loader: a bad duration is an error", "[loader]") {
         "/expect/0/within: expected a duration greater than zero, found \"0ms\"");
 }
 
+TEST_CASE("loader: a duration past 30 days is an error naming its pointer, never an overflow", "[loader]") {
+  CHECK(error_of(with("/duration", "43201m")) ==
+        "/duration: duration \"43201m\" is longer than 30 days, the most mabeam accepts");
+  CHECK(error_of(with("/events/4/for", "9999999999s")) ==
+        "/events/4/for: duration \"9999999999s\" is longer than 30 days, the most mabeam accepts");
+  CHECK(error_of(with("/config/membership", {{"probe_interval", "50000m"}})) ==
+        "/config/membership/probe_interval: duration \"50000m\" is longer than 30 days, the most mabeam accepts");
+  CHECK(error_of(with("/config/variables", {{"anti_entropy_interval", "50000m"}})) ==
+        "/config/variables/anti_entropy_interval: duration \"50000m\" is longer than 30 days, the most mabeam "
+        "accepts");
+}
+
 TEST_CASE("loader: an unknown node name is an error listing the scenario's nodes", "[loader]") {
   CHECK(error_of(with("/events/3/node", "n9")) ==
         "/events/3/node: expected one of the scenario's nodes (n1..n5), found \"n9\"");
