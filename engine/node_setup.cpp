@@ -122,8 +122,15 @@ Status parse_node_config(const nlohmann::json& config, const std::string& pointe
       out.detector = *it == "swim" ? Detector::swim : Detector::heartbeat;
     } else if (it.key() == "variables") {
       if (auto s = vars::parse_variables_tuning(*it, p, out.variables.config); !s) return s;
+    } else if (it.key() == "consensus") {
+      if (auto s = raft::parse_consensus_config(*it, p, out.consensus); !s) return s;
+    } else if (it.key() == "max_drift") {
+      if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 0.1)
+        return Status::invalid(p + ": expected a clock drift bound from 0 to 0.1, found " +
+                               (it->is_number() ? it->dump() : type_name(*it)));
+      out.consensus.config.max_drift = it->get<double>();
     } else {
-      return Status::invalid(p + ": unknown key (expected detector, membership, heartbeat or variables)");
+      return Status::invalid(p + ": unknown key (expected detector, membership, heartbeat, variables, consensus or max_drift)");
     }
   }
   if (!has_detector) out.detector = has_heartbeat && !has_membership ? Detector::heartbeat : Detector::swim;
@@ -183,6 +190,11 @@ void install_services(Node& node, const NodeSetup& setup, std::uint64_t incarnat
     node.add<Membership>(setup.membership, std::move(seeds), incarnation, std::move(info));
   }
   vars::install_variables(node, setup.variables);
+  raft::ConsensusSetup consensus = setup.consensus;
+  consensus.strong_vars.clear();
+  for (const auto& v : setup.variables.variables)
+    if (v.consistency == vars::Consistency::strong) consensus.strong_vars.push_back(v.name);
+  raft::install_consensus(node, consensus, setup.peers, incarnation);
 }
 
 }  // namespace mabeam

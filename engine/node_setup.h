@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/consensus/setup.h"
 #include "engine/heartbeat.h"
 #include "engine/membership/membership.h"
 #include "engine/node.h"
@@ -37,6 +38,9 @@ struct NodeSetup {
   // top-level `variables` (vars::parse_variables_config), tuning from `config.variables`
   // (parse_node_config reads it too, so a config block is checked whole).
   vars::VariablesSetup variables;
+  // The consensus service and strong variables (`config.consensus`, `config.max_drift`);
+  // installed when configured or when a strong variable is declared.
+  raft::ConsensusSetup consensus;
 };
 
 // Reads the `config` object (may be null) into `out`. Errors name the JSON pointer under

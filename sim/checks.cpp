@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/duration.h"
+#include "sim/checks_consensus.h"
 #include "sim/checks_variables.h"
 #include "sim/history.h"
 
@@ -153,6 +154,8 @@ std::vector<CheckResult> evaluate_checks(const std::vector<Check>& checks, const
     else if (c.check == "variables_converged") out.push_back(check_variables_converged(c, trace, h));
     else if (c.check == "causal_order") out.push_back(check_causal_order(c, trace, h));
     else if (c.check == "session_guarantees") out.push_back(check_session_guarantees(c, trace, h));
+    else if (c.check == "single_leader_per_term") out.push_back(check_single_leader_per_term(c, trace));
+    else if (c.check == "no_lost_writes") out.push_back(check_no_lost_writes(c, trace, h));
     else out.push_back({c.check, false, "this check is not implemented by this build"});
   }
   return out;

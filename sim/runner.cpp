@@ -5,6 +5,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "engine/consensus/service.h"
 #include "engine/duration.h"
 #include "sim/history.h"
 #include "sim/sha256.h"
@@ -14,6 +15,35 @@
 namespace mabeam::sim {
 
 namespace {
+
+// add_voter, remove_voter, transfer_leader: carried out at the leader (of the highest term
+// among running nodes), traced as `admin` with the outcome; skipped without a leader.
+void consensus_admin(World& w, const ScenarioEvent& e) {
+  raft::ConsensusService* leader = nullptr;
+  std::string leader_name;
+  for (std::uint32_t i = 0; i < w.size(); ++i) {
+    SimNode& n = w.node(i);
+    if (!n.up() || n.paused()) continue;
+    auto* c = n.node()->find<raft::ConsensusService>();
+    if (c && c->running() && c->role() == raft::Role::leader && (!leader || c->term() > leader->term())) {
+      leader = c;
+      leader_name = n.self();
+    }
+  }
+  const char* verb = to_string(e.verb);
+  if (!leader) {
+    w.emit_global(TraceEvent("fault_ignored").with("fault", verb).with("node", e.node).with("reason", "no leader"));
+    return;
+  }
+  Status s;
+  if (e.verb == ScenarioEvent::Verb::add_voter) s = leader->change_membership(raft::Raft::Change::add_voter, e.node);
+  if (e.verb == ScenarioEvent::Verb::remove_voter) s = leader->change_membership(raft::Raft::Change::remove, e.node);
+  if (e.verb == ScenarioEvent::Verb::transfer_leader) s = leader->transfer_leader(e.node);
+  TraceEvent t("admin");
+  t.with("do", verb).with("node", e.node).with("leader", leader_name).with("ok", s.is_ok());
+  if (!s) t.with("error", s.message());
+  w.emit_global(t);
+}
 
 void script_event(World& w, const ScenarioEvent& e) {
   auto idx = [&](const std::string& name) { return static_cast<std::uint32_t>(w.index_of(name)); };
@@ -33,8 +63,12 @@ void script_event(World& w, const ScenarioEvent& e) {
     case V::disk_fault: w.disk_fault(idx(e.node), e.duration); break;
     case V::join: w.join(idx(e.node)); break;
     case V::leave: w.leave(idx(e.node)); break;
+    case V::add_voter:
+    case V::remove_voter:
+    case V::transfer_leader: consensus_admin(w, e); break;
     case V::write:
-    case V::read: break;  // issued by the ClientDriver (sim/workload.h)
+    case V::read:
+    case V::cas: break;  // issued by the ClientDriver (sim/workload.h)
   }
 }
 

@@ -203,7 +203,7 @@ const char* unbuilt_verb_service(const std::string& verb) {
 }
 
 const char* unbuilt_check_service(const std::string& check) {
-  if (check == "single_leader_per_term" || check == "linearizable" || check == "no_lost_writes") return "consensus";
+  if (check == "linearizable") return "linearizability checker (mabeam lincheck)";
   if (check == "agent_unique" || check == "agent_reachable") return "agents";
   return nullptr;
 }
@@ -230,13 +230,17 @@ const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
       {"leave", {Verb::leave, {"at", "do", "node"}}},
       {"write", {Verb::write, {"at", "do", "node", "var", "value", "op", "session"}}},
       {"read", {Verb::read, {"at", "do", "node", "var", "session"}}},
+      {"cas", {Verb::cas, {"at", "do", "node", "var", "expected", "value"}}},
+      {"add_voter", {Verb::add_voter, {"at", "do", "node"}}},
+      {"remove_voter", {Verb::remove_voter, {"at", "do", "node"}}},
+      {"transfer_leader", {Verb::transfer_leader, {"at", "do", "node"}}},
   };
   return specs;
 }
 
-const std::vector<std::string> kCheckNames = {"detected_down",       "no_false_down", "members_converged",
+const std::vector<std::string> kCheckNames = {"detected_down",       "no_false_down",       "members_converged",
                                               "readonly_minority",   "variables_converged", "causal_order",
-                                              "session_guarantees"};
+                                              "session_guarantees",  "single_leader_per_term", "no_lost_writes"};
 
 constexpr std::size_t kWorkloadsMax = 1000;
 constexpr double kWorkloadRateMax = 10000.0;
@@ -274,6 +278,10 @@ class Loader {
     }
     if (auto st = vars::parse_variables_config(root, "", s_.variables); !st) throw LoadError{st};
     for (const auto& n : s_.nodes) s_.variables.cluster.push_back(n.name);
+    for (const auto& v : s_.variables.variables)
+      if (v.consistency == vars::Consistency::strong) s_.setup.consensus.strong_vars.push_back(v.name);
+    for (std::size_t i = 0; i < s_.setup.consensus.config.voters.size(); ++i)
+      node_ref(json(s_.setup.consensus.config.voters[i]), "/config/consensus/voters/" + std::to_string(i));
     if (const json* j = optional(root, "workload")) load_workload(*j);
     if (const json* j = optional(root, "events")) load_events(*j);
     if (const json* j = optional(root, "expect")) load_expect(*j);
@@ -661,6 +669,27 @@ class Loader {
         load_write(e, p, ev);
         if (const json* v = optional(e, "session")) ev.session = read_session(*v, child(p, "session"));
         break;
+      case Verb::cas: {
+        ev.node = node();
+        ev.var = var_ref(require(e, p, "var", "a declared variable"), child(p, "var"));
+        if (find_var(ev.var)->consistency != vars::Consistency::strong)
+          expected(child(p, "var"), "a strong variable (cas is linearizable: consistency \"strong\")", e["var"]);
+        const json& ex = require(e, p, "expected", "the expected value (null: unset)");
+        if (!ex.is_null() && !ex.is_number() && !ex.is_string() && !ex.is_boolean())
+          expected(child(p, "expected"), "a number, a string, a boolean or null", ex);
+        const json& nv = require(e, p, "value", "the new value");
+        if (!nv.is_number() && !nv.is_string() && !nv.is_boolean()) expected(child(p, "value"), "a number, a string or a boolean", nv);
+        ev.expected = ex.dump();
+        ev.value = nv.dump();
+        break;
+      }
+      case Verb::add_voter:
+      case Verb::remove_voter:
+      case Verb::transfer_leader:
+        if (!s_.setup.consensus.wanted())
+          fail(vp, "expected a consensus group to administer (a strong variable or config.consensus), found none");
+        ev.node = node();
+        break;
       case Verb::read:
         ev.node = node();
         ev.var = var_ref(require(e, p, "var", "a declared variable"), child(p, "var"));
@@ -677,6 +706,11 @@ class Loader {
         if (!offset && !drift) fail(p, "expected at least one of offset, drift, found neither");
         if (offset) ev.offset = read_signed_duration(*offset, child(p, "offset"));
         if (drift) ev.drift = read_number(*drift, child(p, "drift"), -0.5, 0.5, "a number from -0.5 to 0.5");
+        // Lease reads assume every clock drifts less than max_drift (DESIGN.md, "Leases").
+        const auto& cc = s_.setup.consensus.config;
+        if (drift && s_.setup.consensus.wanted() && cc.read == raft::ReadMode::lease && std::fabs(ev.drift) > cc.max_drift)
+          refuse(child(p, "drift"), "a drift of " + drift->dump() + " exceeds config.max_drift (" + json(cc.max_drift).dump() +
+                                        "), which lease reads (config.consensus.read: \"lease\") rely on");
         break;
       }
     }
@@ -713,6 +747,13 @@ class Loader {
         check_keys(c, p, {"check", "within"}, context);
         check.within = sec(5);
         if (const json* w = optional(c, "within")) check.within = read_positive_duration(*w, child(p, "within"));
+      } else if (check.check == "single_leader_per_term") {
+        check_keys(c, p, {"check"}, context);
+        if (!s_.setup.consensus.wanted())
+          fail(cp, "expected a consensus group to judge (a strong variable or config.consensus), found none");
+      } else if (check.check == "no_lost_writes") {
+        check_keys(c, p, {"check"}, context);
+        if (s_.setup.consensus.strong_vars.empty()) fail(cp, "expected strong variables to judge, found none declared");
       } else if (check.check == "causal_order" || check.check == "session_guarantees") {
         check_keys(c, p, {"check"}, context);
         if (s_.variables.variables.empty()) fail(cp, "expected variables to judge, found no /variables declared");
@@ -860,6 +901,10 @@ Result<Scenario> load_scenario_file(const std::string& path) {
 const char* to_string(ScenarioEvent::Verb v) {
   switch (v) {
     case Verb::crash: return "crash";
+    case Verb::cas: return "cas";
+    case Verb::add_voter: return "add_voter";
+    case Verb::remove_voter: return "remove_voter";
+    case Verb::transfer_leader: return "transfer_leader";
     case Verb::restart: return "restart";
     case Verb::pause: return "pause";
     case Verb::partition: return "partition";

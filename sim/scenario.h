@@ -57,10 +57,11 @@ struct NodeSpec {
 // One scripted fault or operation. Only the fields of its verb are set.
 struct ScenarioEvent {
   enum class Verb { crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, disk_fault, join, leave,
-                    write, read };
+                    write, read, cas, add_voter, remove_voter, transfer_leader };
   TimeUs at = 0;
   Verb verb = Verb::crash;
-  std::string node;                            // crash, restart, pause, clock_skew, disk_fault, join, leave
+  std::string node;                            // crash, restart, pause, clock_skew, disk_fault, join, leave,
+                                               // write, read, cas; add_voter, remove_voter, transfer_leader
   DurationUs duration = 0;                     // pause "for", disk_fault "for"
   std::vector<std::vector<std::string>> groups;  // partition: complete (left-out nodes form one more group)
   std::vector<std::string> from, to;           // partition_oneway (messages from -> to are cut); link: from/to
@@ -70,7 +71,8 @@ struct ScenarioEvent {
   DurationUs offset = 0;                       // clock_skew: wall clock jumps by offset (may be negative)
   double drift = 0.0;                          // clock_skew: clock rate error, e.g. 0.001 = 1000 ppm fast
   std::string var;                             // write, read: the variable
-  std::string value;                           // write: the value as JSON text ("" = the default)
+  std::string value;                           // write: the value as JSON text ("" = the default); cas: the new value
+  std::string expected;                        // cas: the expected value as JSON text ("null" = unset)
   std::string op;                              // write: set/add/remove/incr ("" = the variable's default); read: "read"
   std::string session;                         // write, read: the client session ("" = none)
   CrashDisk disk = CrashDisk::random;          // crash: what becomes of unsynced writes
@@ -90,7 +92,7 @@ struct WorkloadSpec {
 
 struct Check {
   std::string check;        // detected_down, no_false_down, members_converged, readonly_minority, variables_converged,
-                            // causal_order, session_guarantees
+                            // causal_order, session_guarantees, single_leader_per_term, no_lost_writes
   std::string node;         // detected_down
   DurationUs within = 0;    // detected_down, readonly_minority (default 5s)
   TimeUs by = 0;            // members_converged, variables_converged

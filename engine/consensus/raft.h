@@ -162,6 +162,7 @@ class Raft {
     std::deque<Index> inflight;     // replicate: last index of each append in flight
     bool recent_active = false;     // heard from within this election timeout (CheckQuorum)
     std::uint64_t acked_seq = 0;    // highest heartbeat round answered
+    Index match_at_heartbeat = 0;   // match at the previous heartbeat answer (stall detection)
     Index snapshot_index = 0;       // snapshot state: the snapshot sent
     std::uint64_t snapshot_tick = 0;
   };

@@ -172,6 +172,17 @@ void Raft::handle_heartbeat_response(const Message& m) {
     pr.paused = false;
     pr.next = pr.match + 1;
   }
+  if (pr.state == ProgressState::replicate && pr.match < last_index()) {
+    // No progress since the last answer: the appends in flight were lost (nothing else
+    // would tell: a follower only rejects an append it receives). Resend from its match.
+    if (pr.match == pr.match_at_heartbeat) {
+      pr.state = ProgressState::probe;
+      pr.next = pr.match + 1;
+      pr.paused = false;
+      pr.inflight.clear();
+    }
+    pr.match_at_heartbeat = pr.match;
+  }
   if (pr.match < last_index()) send_append(m.from, false);
   check_reads();
   maybe_change_config();
