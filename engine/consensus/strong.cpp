@@ -198,11 +198,11 @@ void StrongVariables::execute(const StrongOpMsg& m) {
   Executing ex{m.origin, m.req, consensus_->term(), m.kind, m.var};
   if (m.kind == StrongKind::read) {
     const std::uint64_t id = next_read_++;
+    reads_[id] = ex;  // before asking: a lease read is confirmed inside the call
     if (auto s = consensus_->read_index(id); !s) {
+      reads_.erase(id);
       answer(m.origin, m.req, StrongOutcome::refused, "", s.message());
-      return;
     }
-    reads_[id] = ex;
     return;
   }
   Command c{m.origin, m.req, ctx_.self(), m.kind, m.op_id, m.var, m.value, m.expected};
