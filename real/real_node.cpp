@@ -25,6 +25,7 @@
 #include "real/file_storage.h"
 #include "real/http_server.h"
 #include "real/portmap.h"
+#include "real/consensus_http.h"
 #include "real/variables_http.h"
 
 namespace mabeam::real {
@@ -245,6 +246,7 @@ std::string RealNode::status_json() {
   }
   j["members"] = std::move(members);
   if (!s.cfg.setup.variables.variables.empty()) j["variables"] = variables_status(*s.node, s.cfg.setup.variables.variables);
+  add_consensus_status(*s.node, j);
   return j.dump() + "\n";
 }
 
@@ -383,6 +385,7 @@ Status RealNode::open() {
         return reply(std::move(r));
       }
       if (is_variables_path(path)) return serve_variables(*s.node, s.cfg.setup.variables.variables, req, reply);
+      if (is_consensus_path(path)) return serve_consensus(*s.node, req, reply);
       if (req.method != "GET") return reply(HttpResponse{405, "text/plain; charset=utf-8", "method not allowed: " + path + " takes GET\n"});
       if (path == "/health") return reply(HttpResponse{200, "text/plain; charset=utf-8", "ok\n"});
       if (path == "/ready") {
@@ -391,7 +394,7 @@ Status RealNode::open() {
       }
       if (path == "/metrics") return reply(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()});
       if (path == "/status") return reply(HttpResponse{200, "application/json", status_json()});
-      reply(HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics, /status or /variables\n"});
+      reply(HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics, /status, /variables or /consensus\n"});
     });
     if (auto st = s.http->listen(); !st) return st;
   }
