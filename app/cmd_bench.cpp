@@ -13,6 +13,7 @@
 #include "app/commands.h"
 #include "bench/membership_bench.h"
 #include "bench/sim_bench.h"
+#include "bench/sweep_bench.h"
 #include "bench/variables_bench.h"
 #include "real/bench_detect.h"
 #include "real/bench_real.h"
@@ -21,7 +22,7 @@ namespace mabeam::app {
 
 namespace {
 
-constexpr const char* kGroups[] = {"des", "speedup", "msgs", "membership", "variables", "real", "detect"};
+constexpr const char* kGroups[] = {"des", "speedup", "msgs", "membership", "variables", "sweep", "shrink", "real", "detect"};
 
 void add_real_figures(std::vector<bench::Figure>& figures, const std::vector<std::pair<std::string, double>>& real_figures) {
   for (const auto& [name, value] : real_figures)  // the names end with their unit
@@ -55,6 +56,13 @@ int cmd_bench(int argc, char** argv) {
                "object with --json. Figures are medians or single timed runs: compare them as\n"
                "ratios on the same machine.\n"
                "\n"
+               "sweep: seeds per second on one core, as `mabeam sweep` runs them, for each\n"
+               "scenario family: swim-partition and swarm-membership (--swarm) for membership\n"
+               "with gossip, variables-partition-2-3 and swarm-variables (--swarm) for variables\n"
+               "with the partition guard (about 3 s each). shrink: `mabeam shrink` on each broken\n"
+               "example in tests/data/broken_shrink: wall time, runs, and events, nodes and\n"
+               "simulated seconds before and after. Both read files from the source tree.\n"
+               "\n"
                "detect: 3 real `mabeam node` processes on 127.0.0.1 (SWIM membership); one is\n"
                "killed (kill -9) or hung (SIGSTOP), and the figure is the time until both others\n"
                "show it down in /status: median and max of --detect-repeats fresh clusters.\n"
@@ -68,7 +76,7 @@ int cmd_bench(int argc, char** argv) {
   std::string only;
   int detect_repeats = 5;
   app.add_flag("--json", json, "print one JSON object of figure name -> number");
-  app.add_option("--only", only, "run only one group: des, speedup, msgs, membership, variables, real, detect");
+  app.add_option("--only", only, "run only one group: des, speedup, msgs, membership, variables, sweep, shrink, real, detect");
   app.add_option("--detect-repeats", detect_repeats, "samples per detection figure (default 5)")->check(CLI::Range(1, 100));
   try {
     app.parse(argc, argv);
@@ -76,7 +84,7 @@ int cmd_bench(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (!only.empty() && std::find(std::begin(kGroups), std::end(kGroups), only) == std::end(kGroups)) {
-    std::fprintf(stderr, "mabeam bench: --only: expected des, speedup, msgs, membership, variables, real or detect, found \"%s\"\n",
+    std::fprintf(stderr, "mabeam bench: --only: expected des, speedup, msgs, membership, variables, sweep, shrink, real or detect, found \"%s\"\n",
                  only.c_str());
     return 2;
   }
@@ -87,6 +95,9 @@ int cmd_bench(int argc, char** argv) {
   if (want("msgs")) bench::bench_sim_messages(figures);
   if (want("membership")) bench::bench_membership(figures);
   if (want("variables")) bench::bench_variables(figures);
+  bool measured = true;
+  if (want("sweep")) measured = bench::bench_sweep(figures) && measured;
+  if (want("shrink")) measured = bench::bench_shrink(figures) && measured;
   if (want("real")) {
     std::vector<std::pair<std::string, double>> real_figures;
     real::run_real_benchmarks(real_figures);
@@ -100,7 +111,7 @@ int cmd_bench(int argc, char** argv) {
   } else {
     for (const auto& f : figures) std::printf("%s: %.6g %s\n", f.name.c_str(), f.value, f.unit.c_str());
   }
-  return 0;
+  return measured ? 0 : 1;
 }
 
 }  // namespace mabeam::app

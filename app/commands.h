@@ -7,6 +7,7 @@ namespace mabeam::app {
 int cmd_sim(int argc, char** argv);
 int cmd_check(int argc, char** argv);
 int cmd_sweep(int argc, char** argv);
+int cmd_shrink(int argc, char** argv);
 int cmd_trace(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_node(int argc, char** argv);

@@ -15,7 +15,9 @@ const char* kUsage =
     "commands:\n"
     "  sim FILE        run one scenario and print a report (exit 0 ok, 1 a check failed, 2 bad input)\n"
     "  check PATH...   run scenario files or folders, one line each\n"
-    "  sweep FILE      run a scenario over many seeds, print failing seeds and how to replay them\n"
+    "  sweep FILE      run a scenario over many seeds (--swarm: each with its own drawn faults),\n"
+    "                  print failing seeds and how to replay them; --merge joins shard results\n"
+    "  shrink FILE     shrink a failing scenario to a smaller one that fails the same check\n"
     "  trace           summarize a trace or convert it to Perfetto JSON or Graphviz DOT\n"
     "  bench           run the benchmark suite\n"
     "  node            run one real node\n"
@@ -44,7 +46,7 @@ int main(int argc, char** argv) {
     const char* name;
     int (*fn)(int, char**);
   };
-  static const Entry entries[] = {{"sim", cmd_sim},     {"check", cmd_check}, {"sweep", cmd_sweep}, {"trace", cmd_trace},
+  static const Entry entries[] = {{"sim", cmd_sim},     {"check", cmd_check}, {"sweep", cmd_sweep}, {"shrink", cmd_shrink}, {"trace", cmd_trace},
                                   {"bench", cmd_bench}, {"node", cmd_node},   {"portmap", cmd_portmap}};
   for (const auto& e : entries) {
     if (cmd == e.name) {

@@ -44,6 +44,11 @@ class MembershipView {
   // closed). A hint never marks a node down by itself: a detector may check the node at
   // once and let its own protocol decide. Ignored by default.
   virtual void hint_unreachable(const std::string& node) { (void)node; }
+  // Evidence from the host that no process listens at `node`'s address: a connection
+  // attempt to it was refused (the real transport's dial got ECONNREFUSED; the simulator
+  // refuses for a crashed node). Evidence, not proof: the address may belong to a process
+  // that restarts, which then comes back with a higher incarnation. Ignored by default.
+  virtual void hint_refused(const std::string& node) { (void)node; }
 
   // Called on every state change of another node (from, to). Returns a handle.
   using Listener = std::function<void(const std::string& node, MemberState from, MemberState to)>;

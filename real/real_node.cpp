@@ -295,6 +295,8 @@ std::string RealNode::metrics_text() {
   c("mabeam_transport_connections_closed_total", "Connections closed, for any reason.", t.connections_closed);
   c("mabeam_transport_connections_refused_total", "Inbound connections refused over the connection limit.", t.connections_refused);
   c("mabeam_transport_dial_failures_total", "Outbound connection attempts that failed to connect.", t.dial_failures);
+  c("mabeam_transport_dials_refused_total", "Outbound connection attempts refused by the peer's host (nothing listening).",
+    t.dials_refused);
   c("mabeam_transport_corrupt_connections_total", "Connections dropped for undecodable bytes.", t.corrupt_connections);
   c("mabeam_transport_oversized_frames_total", "Connections dropped for a frame over the size limit.", t.oversized_frames);
   if (w.family("mabeam_transport_dropped_messages_total", "counter", "Messages shed, by reason.")) {
@@ -372,6 +374,10 @@ Status RealNode::open() {
   // only a hint: membership probes the peer now and its protocol decides.
   s.transport->on_peer_down([node](const std::string& peer) {
     if (auto* view = node->find<MembershipView>()) view->hint_unreachable(peer);
+  });
+  // A refused dial is evidence that no process listens there; membership weighs it.
+  s.transport->on_peer_refused([node](const std::string& peer) {
+    if (auto* view = node->find<MembershipView>()) view->hint_refused(peer);
   });
   if (auto st = s.transport->listen(); !st) return st;
   if (cfg.http) {

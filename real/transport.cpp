@@ -80,6 +80,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   int seed_index = -1;     // the seed this was dialed for, if any
   TimeUs last_rx = 0;
   TimeUs last_tx = 0;
+  TimeUs established_at = 0;
 };
 
 struct Peer {
@@ -159,6 +160,7 @@ struct Transport::Impl {
   std::function<void()> flush_done;
   std::function<void(const std::string&)> on_peer_up;
   std::function<void(const std::string&)> on_peer_down;
+  std::function<void(const std::string&)> on_peer_refused;
 };
 
 // ---- connection ----
@@ -460,7 +462,11 @@ void Transport::Impl::dial(const HostPort& addr, std::shared_ptr<Conn> conn) {
                              if (conn->state != Conn::State::connecting) return;
                              if (e2) {
                                ++stats.dial_failures;
+                               const std::string refused_peer =
+                                   e2 == asio::error::connection_refused ? conn->dialed_for : std::string();
+                               if (!refused_peer.empty()) ++stats.dials_refused;
                                conn->close("connect: " + e2.message());
+                               if (!refused_peer.empty() && on_peer_refused && !closing) on_peer_refused(refused_peer);
                                return;
                              }
                              conn->timer.cancel();
@@ -520,6 +526,7 @@ std::string Transport::Impl::effective_addr(const std::string& advertised_addr, 
 
 void Transport::Impl::on_established(const std::shared_ptr<Conn>& c) {
   c->state = Conn::State::established;
+  c->established_at = ctx.now();
   c->timer.cancel();
   ++stats.handshakes_ok;
   const Hello& ph = c->hs->peer();
@@ -584,7 +591,16 @@ void Transport::Impl::on_closed(const std::shared_ptr<Conn>& c, const std::strin
     Peer& p = *c->peer;
     p.conn.reset();
     c->peer = nullptr;
-    schedule_retry(p);
+    // Re-dial at once: a flapping connection comes back without a gap, and a dead peer's
+    // host refuses now rather than after a backoff (evidence the failure detector weighs).
+    // A connection that lived only briefly backs off instead, so a peer that keeps closing
+    // what it accepts cannot make us dial in a loop.
+    if (ctx.now() - c->established_at >= cfg.reconnect_max) {
+      p.backoff = 0;
+      dial_peer(p);
+    } else {
+      schedule_retry(p);
+    }
     if (on_peer_down) on_peer_down(p.name);
   }
   if (!c->dialed_for.empty()) {
@@ -697,6 +713,7 @@ void Transport::learn(const std::string& name, const std::string& addr) { impl_-
 
 void Transport::on_peer_up(std::function<void(const std::string&)> fn) { impl_->on_peer_up = std::move(fn); }
 void Transport::on_peer_down(std::function<void(const std::string&)> fn) { impl_->on_peer_down = std::move(fn); }
+void Transport::on_peer_refused(std::function<void(const std::string&)> fn) { impl_->on_peer_refused = std::move(fn); }
 
 void Transport::send(const std::string& to, const MessageType& type, Bytes message) {
   Impl& t = *impl_;

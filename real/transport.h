@@ -7,8 +7,9 @@
 // - Each peer has a bounded send queue (frames and bytes). A message that does not fit is
 //   shed: counted and traced as msg_drop with reason "queue_full". A message for a name with
 //   no known address is shed as "no_route". Queued frames are written in large batches.
-// - A lost connection is re-dialed with exponential backoff and jitter. A closed connection
-//   is only a hint: the failure detector decides whether a peer is down.
+// - A lost connection is re-dialed at once, then with exponential backoff and jitter. A
+//   closed connection is only a hint, and a refused dial only evidence: the failure detector
+//   decides whether a peer is down.
 // - Keepalive: an idle connection sends a ping every keepalive interval; one that hears
 //   nothing for the idle timeout is closed. TCP keepalive and TCP_NODELAY are on.
 // - A peer that fails the handshake is dropped and logged, and nothing it sent reaches the
@@ -66,6 +67,7 @@ struct TransportStats {
   std::uint64_t connections_closed = 0;
   std::uint64_t connections_refused = 0;  // over connections_max
   std::uint64_t dial_failures = 0;
+  std::uint64_t dials_refused = 0;  // of which refused by the peer's host (nothing listening)
   std::uint64_t dropped_queue_full = 0;
   std::uint64_t dropped_no_route = 0;
   std::uint64_t dropped_too_large = 0;
@@ -100,6 +102,10 @@ class Transport final : public MessageSink {
   // Called when the established connection in use for a peer closes (not while the
   // transport itself closes): a hint for the failure detector, which decides.
   void on_peer_down(std::function<void(const std::string&)> fn);
+  // Called when a connection attempt to a known peer is refused (ECONNREFUSED: nothing
+  // listens at its address): evidence for the failure detector, not proof (the address may
+  // be a process that is restarting).
+  void on_peer_refused(std::function<void(const std::string&)> fn);
 
   void add_seed(const HostPort& addr);
   // A peer's address from discovery; dials it if not connected.

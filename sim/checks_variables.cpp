@@ -85,26 +85,8 @@ json canonical(json v) {
 CheckResult check_readonly_minority(const Check& c, const Trace& trace, const History& h) {
   CheckResult r{check_label(c), false, ""};
   const std::size_t total = trace.header.nodes.size();
-  struct Split {
-    TimeUs begin, end;
-    std::vector<std::vector<std::string>> groups;
-  };
-  std::vector<Split> splits;
-  for (const auto& rec : trace.records) {
-    if (rec.ev != "partition" && rec.ev != "heal") continue;
-    if (!splits.empty() && splits.back().end < 0) splits.back().end = rec.t;
-    if (rec.ev == "partition") {
-      Split s{rec.t, -1, {}};
-      for (const auto& g : rec.fields.value("groups", json::array())) {
-        std::vector<std::string> names;
-        for (const auto& n : g)
-          if (n.is_string()) names.push_back(n.get<std::string>());
-        s.groups.push_back(std::move(names));
-      }
-      splits.push_back(std::move(s));
-    }
-  }
-  if (!splits.empty() && splits.back().end < 0) splits.back().end = h.end();
+  // The partitions, with the cuts of every layer combined (history.h).
+  const auto& splits = h.splits();
   if (splits.empty()) {
     r.detail = "the run had no partition to judge";
     return r;

@@ -68,19 +68,26 @@ History::History(const Trace& trace, TimeUs end_time) : end_(end_time), nodes_(t
     } else if (ev == "partition" || ev == "partition_oneway" || ev == "heal" || ev == "link") {
       CutState s = cuts_.back();
       s.t = r.t;
+      const std::string layer_name = r.fields.value("layer", "");
+      auto layer = [&]() -> CutLayer& {
+        for (auto& [name, l] : s.layers)
+          if (name == layer_name) return l;
+        return s.layers.emplace_back(layer_name, CutLayer{}).second;
+      };
       if (ev == "heal") {
-        s.group.clear();
-        s.oneway.clear();
+        s.layers.erase(std::remove_if(s.layers.begin(), s.layers.end(), [&](const auto& l) { return l.first == layer_name; }),
+                       s.layers.end());
       } else if (ev == "partition") {
-        s.group.clear();
+        CutLayer& l = layer();
+        l.group.clear();
         int g = 0;
         for (const auto& grp : r.fields.value("groups", nlohmann::json::array())) {
-          for (const auto& name : names_of(grp)) s.group[name] = g;
+          for (const auto& name : names_of(grp)) l.group[name] = g;
           ++g;
         }
-        for (const auto& name : nodes_) s.group.try_emplace(name, g);  // left out: one more group
+        for (const auto& name : nodes_) l.group.try_emplace(name, g);  // left out: one more group
       } else if (ev == "partition_oneway") {
-        s.oneway.emplace_back(names_of(r.fields.value("from", nlohmann::json())), names_of(r.fields.value("to", nlohmann::json())));
+        layer().oneway.emplace_back(names_of(r.fields.value("from", nlohmann::json())), names_of(r.fields.value("to", nlohmann::json())));
       } else {
         const std::string from = r.fields.value("from", ""), to = r.fields.value("to", "");
         const bool cut = r.fields.contains("loss") && r.fields["loss"].is_number() && r.fields["loss"].get<double>() >= 1.0;
@@ -88,6 +95,14 @@ History::History(const Trace& trace, TimeUs end_time) : end_(end_time), nodes_(t
         if (loss_set) {
           s.link_cut[{from, to}] = cut;
           if (r.fields.value("both", false)) s.link_cut[{to, from}] = cut;
+        }
+      }
+      if (ev == "partition" || ev == "heal") {
+        auto groups = refined_groups(s);
+        const bool same = !splits_.empty() && splits_.back().end < 0 && splits_.back().groups == groups;
+        if (!same) {
+          if (!splits_.empty() && splits_.back().end < 0) splits_.back().end = r.t;
+          if (groups.size() >= 2) splits_.push_back(Split{r.t, -1, std::move(groups)});
         }
       }
       cuts_.push_back(std::move(s));
@@ -100,6 +115,7 @@ History::History(const Trace& trace, TimeUs end_time) : end_(end_time), nodes_(t
       views_[n].push_back({r.t, n, "left"});
     if (change && (change_times_.empty() || change_times_.back() != r.t)) change_times_.push_back(r.t);
   }
+  if (!splits_.empty() && splits_.back().end < 0) splits_.back().end = end_;
   for (auto& [n, t] : down_since) down_[n].push_back({t, end_ + 1});
   for (auto& [n, t] : paused_since) paused_[n].push_back({t, end_ + 1});
   for (auto& [n, t] : left_since) left_[n].push_back({t, end_ + 1});
@@ -124,14 +140,33 @@ bool History::impaired_during(const std::string& node, TimeUs a, TimeUs b) const
 }
 
 bool History::cut_in(const CutState& s, const std::string& from, const std::string& to) const {
-  if (!s.group.empty()) {
-    auto f = s.group.find(from), t = s.group.find(to);
-    if (f != s.group.end() && t != s.group.end() && f->second != t->second) return true;
+  for (const auto& [name, l] : s.layers) {
+    if (!l.group.empty()) {
+      auto f = l.group.find(from), t = l.group.find(to);
+      if (f != l.group.end() && t != l.group.end() && f->second != t->second) return true;
+    }
+    for (const auto& [fs, ts] : l.oneway)
+      if (std::find(fs.begin(), fs.end(), from) != fs.end() && std::find(ts.begin(), ts.end(), to) != ts.end()) return true;
   }
-  for (const auto& [fs, ts] : s.oneway)
-    if (std::find(fs.begin(), fs.end(), from) != fs.end() && std::find(ts.begin(), ts.end(), to) != ts.end()) return true;
   auto it = s.link_cut.find({from, to});
   return it != s.link_cut.end() && it->second;
+}
+
+std::vector<std::vector<std::string>> History::refined_groups(const CutState& s) const {
+  // A node's key: its group in each layer with a symmetric partition. Equal keys, one group.
+  std::map<std::vector<int>, std::vector<std::string>> by_key;
+  for (const auto& n : nodes_) {
+    std::vector<int> key;
+    for (const auto& [name, l] : s.layers) {
+      if (l.group.empty()) continue;
+      auto it = l.group.find(n);
+      key.push_back(it == l.group.end() ? -1 : it->second);
+    }
+    by_key[key].push_back(n);
+  }
+  std::vector<std::vector<std::string>> out;
+  for (auto& [key, names] : by_key) out.push_back(std::move(names));
+  return out;
 }
 
 bool History::cut_during(const std::string& from, const std::string& to, TimeUs a, TimeUs b) const {

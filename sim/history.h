@@ -1,6 +1,10 @@
 // What the world did to the nodes, rebuilt from a trace: when each node was running,
 // paused or crashed, which links were cut when, and what each node believed about the
 // others (its membership view over time). The checks ask their questions of this.
+//
+// Cuts come in layers (the `layer` field of partition, partition_oneway and heal; none is
+// the scripted layer): a link is cut while any layer cuts it, a partition replaces its own
+// layer's groups, a heal ends its own layer's cuts.
 #pragma once
 #include <map>
 #include <string>
@@ -51,20 +55,35 @@ class History {
   // Instants at which anything relevant to membership changed (view changes, faults).
   const std::vector<TimeUs>& change_times() const { return change_times_; }
 
+  // The symmetric partitions of the run: intervals in which the groups that the partitions
+  // of every layer leave together (their common refinement) stay the same, two or more.
+  // Groups follow the first layer's order, the left-out nodes last.
+  struct Split {
+    TimeUs begin = 0, end = 0;  // [begin, end); end is the run's end for a split never healed
+    std::vector<std::vector<std::string>> groups;
+  };
+  const std::vector<Split>& splits() const { return splits_; }
+
  private:
-  struct CutState {
-    TimeUs t = 0;
+  struct CutLayer {
     std::map<std::string, int> group;  // empty: no symmetric partition
     std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> oneway;
+  };
+  struct CutState {
+    TimeUs t = 0;
+    std::vector<std::pair<std::string, CutLayer>> layers;  // by name, in the order first cut
     std::map<std::pair<std::string, std::string>, bool> link_cut;  // link with loss 1
   };
   bool cut_in(const CutState& s, const std::string& from, const std::string& to) const;
+  // The groups of the common refinement of every layer's symmetric partition.
+  std::vector<std::vector<std::string>> refined_groups(const CutState& s) const;
 
   TimeUs end_;
   std::vector<std::string> nodes_;
   std::map<std::string, std::vector<Interval>> down_, paused_, left_;
   std::map<std::string, std::vector<TimeUs>> crashes_, starts_;
   std::vector<CutState> cuts_;
+  std::vector<Split> splits_;
   std::map<std::string, std::vector<ViewChange>> views_;
   std::vector<TimeUs> change_times_;
 };

@@ -41,24 +41,36 @@ void Network::override_link(std::uint32_t from, std::uint32_t to, const std::opt
   if (reorder) p.reorder = *reorder;
 }
 
-void Network::partition(std::vector<std::uint32_t> group_of) { group_of_ = std::move(group_of); }
+Network::CutLayer& Network::layer(const std::string& name) {
+  for (auto& l : layers_)
+    if (l.name == name) return l;
+  layers_.push_back(CutLayer{name, {}, {}});
+  return layers_.back();
+}
 
-void Network::partition_oneway(const std::vector<std::uint32_t>& from, const std::vector<std::uint32_t>& to) {
+void Network::partition(const std::string& name, std::vector<std::uint32_t> group_of) {
+  layer(name).group_of = std::move(group_of);
+}
+
+void Network::partition_oneway(const std::string& name, const std::vector<std::uint32_t>& from,
+                               const std::vector<std::uint32_t>& to) {
   OneWay w{std::vector<bool>(n_, false), std::vector<bool>(n_, false)};
   for (auto f : from) w.from[f] = true;
   for (auto t : to) w.to[t] = true;
-  oneway_.push_back(std::move(w));
+  layer(name).oneway.push_back(std::move(w));
 }
 
-void Network::heal() {
-  group_of_.clear();
-  oneway_.clear();
+void Network::heal(const std::string& name) {
+  layers_.erase(std::remove_if(layers_.begin(), layers_.end(), [&](const CutLayer& l) { return l.name == name; }),
+                layers_.end());
 }
 
 bool Network::cut(std::uint32_t from, std::uint32_t to) const {
-  if (!group_of_.empty() && group_of_[from] != group_of_[to]) return true;
-  for (const auto& w : oneway_)
-    if (w.from[from] && w.to[to]) return true;
+  for (const auto& l : layers_) {
+    if (!l.group_of.empty() && l.group_of[from] != l.group_of[to]) return true;
+    for (const auto& w : l.oneway)
+      if (w.from[from] && w.to[to]) return true;
+  }
   return false;
 }
 

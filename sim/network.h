@@ -2,8 +2,11 @@
 // arrive (duplication) and when (per-link latency distribution, FIFO per directed link
 // unless the message is picked for reordering). Partitions cut links: symmetric partitions
 // assign every node a group (links between groups are cut), one-way partitions cut the
-// links from one set of nodes to another. A heal removes every cut. All randomness comes
-// from the network's own seeded stream, drawn in event order.
+// links from one set of nodes to another. Cuts live in named layers ("" holds the scripted
+// ones; a swarm run draws each of its cuts in a layer of its own): a link is cut while any
+// layer cuts it, a partition replaces only its own layer's symmetric partition, and a heal
+// ends only its own layer's cuts. All randomness comes from the network's own seeded
+// stream, drawn in event order.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -25,10 +28,12 @@ class Network {
   // Changes the parameters of the directed link from -> to (only the fields that are set).
   void override_link(std::uint32_t from, std::uint32_t to, const std::optional<Latency>& latency,
                      std::optional<double> loss, std::optional<double> duplicate, std::optional<double> reorder);
-  // Replaces any symmetric partition: group_of[i] is node i's group.
-  void partition(std::vector<std::uint32_t> group_of);
-  void partition_oneway(const std::vector<std::uint32_t>& from, const std::vector<std::uint32_t>& to);
-  void heal();
+  // Replaces the layer's symmetric partition: group_of[i] is node i's group.
+  void partition(const std::string& layer, std::vector<std::uint32_t> group_of);
+  void partition_oneway(const std::string& layer, const std::vector<std::uint32_t>& from,
+                        const std::vector<std::uint32_t>& to);
+  // Ends every cut of the layer.
+  void heal(const std::string& layer);
   bool cut(std::uint32_t from, std::uint32_t to) const;
 
   // The fate of one message sent now from -> to.
@@ -48,11 +53,16 @@ class Network {
   LinkParams defaults_;
   Rng rng_;
   std::unordered_map<std::uint64_t, LinkParams> overrides_;  // looked up, never iterated
-  std::vector<std::uint32_t> group_of_;                      // empty when no symmetric partition
   struct OneWay {
     std::vector<bool> from, to;
   };
-  std::vector<OneWay> oneway_;
+  struct CutLayer {
+    std::string name;
+    std::vector<std::uint32_t> group_of;  // empty when the layer has no symmetric partition
+    std::vector<OneWay> oneway;
+  };
+  CutLayer& layer(const std::string& name);
+  std::vector<CutLayer> layers_;  // the layers holding cuts, in the order they were first cut
   // FIFO per directed link: the latest arrival scheduled on it. Dense for small clusters.
   std::vector<TimeUs> last_dense_;
   std::unordered_map<std::uint64_t, TimeUs> last_sparse_;

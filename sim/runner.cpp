@@ -8,6 +8,7 @@
 #include "engine/consensus/service.h"
 #include "engine/duration.h"
 #include "sim/history.h"
+#include "sim/selectors.h"
 #include "sim/sha256.h"
 #include "sim/world.h"
 #include "sim/workload.h"
@@ -18,7 +19,7 @@ namespace {
 
 // add_voter, remove_voter, transfer_leader: carried out at the leader (of the highest term
 // among running nodes), traced as `admin` with the outcome; skipped without a leader.
-void consensus_admin(World& w, const ScenarioEvent& e) {
+void consensus_admin(World& w, const ScenarioEvent& e, const std::string& node) {
   raft::ConsensusService* leader = nullptr;
   std::string leader_name;
   for (std::uint32_t i = 0; i < w.size(); ++i) {
@@ -32,40 +33,43 @@ void consensus_admin(World& w, const ScenarioEvent& e) {
   }
   const char* verb = to_string(e.verb);
   if (!leader) {
-    w.emit_global(TraceEvent("fault_ignored").with("fault", verb).with("node", e.node).with("reason", "no leader"));
+    w.emit_global(TraceEvent("fault_ignored").with("fault", verb).with("node", node).with("reason", "no leader"));
     return;
   }
   Status s;
-  if (e.verb == ScenarioEvent::Verb::add_voter) s = leader->change_membership(raft::Raft::Change::add_voter, e.node);
-  if (e.verb == ScenarioEvent::Verb::remove_voter) s = leader->change_membership(raft::Raft::Change::remove, e.node);
-  if (e.verb == ScenarioEvent::Verb::transfer_leader) s = leader->transfer_leader(e.node);
+  if (e.verb == ScenarioEvent::Verb::add_voter) s = leader->change_membership(raft::Raft::Change::add_voter, node);
+  if (e.verb == ScenarioEvent::Verb::remove_voter) s = leader->change_membership(raft::Raft::Change::remove, node);
+  if (e.verb == ScenarioEvent::Verb::transfer_leader) s = leader->transfer_leader(node);
   TraceEvent t("admin");
-  t.with("do", verb).with("node", e.node).with("leader", leader_name).with("ok", s.is_ok());
+  t.with("do", verb).with("node", node).with("leader", leader_name).with("ok", s.is_ok());
   if (!s) t.with("error", s.message());
   w.emit_global(t);
 }
 
-void script_event(World& w, const ScenarioEvent& e) {
+void script_event(World& w, Selectors& selectors, const ScenarioEvent& e) {
+  std::string node;
+  std::vector<std::vector<std::string>> groups;
+  if (!selectors.resolve(e, node, groups)) return;  // the selector chose no node (traced)
   auto idx = [&](const std::string& name) { return static_cast<std::uint32_t>(w.index_of(name)); };
   using V = ScenarioEvent::Verb;
   switch (e.verb) {
-    case V::crash: w.crash(idx(e.node), e.disk); break;
-    case V::restart: w.restart(idx(e.node)); break;
-    case V::pause: w.pause(idx(e.node), e.duration); break;
-    case V::partition: w.partition(e.groups); break;
-    case V::partition_oneway: w.partition_oneway(e.from, e.to); break;
-    case V::heal: w.heal(); break;
+    case V::crash: w.crash(idx(node), e.disk); break;
+    case V::restart: w.restart(idx(node)); break;
+    case V::pause: w.pause(idx(node), e.duration); break;
+    case V::partition: w.partition(groups, e.layer); break;
+    case V::partition_oneway: w.partition_oneway(e.from, e.to, e.layer); break;
+    case V::heal: w.heal(e.layer); break;
     case V::link:
       for (const auto& f : e.from)
         for (const auto& t : e.to) w.link(f, t, e.latency, e.loss, e.duplicate, e.reorder, e.both_ways);
       break;
-    case V::clock_skew: w.clock_skew(idx(e.node), e.offset, e.drift); break;
-    case V::disk_fault: w.disk_fault(idx(e.node), e.duration); break;
-    case V::join: w.join(idx(e.node)); break;
-    case V::leave: w.leave(idx(e.node)); break;
+    case V::clock_skew: w.clock_skew(idx(node), e.offset, e.drift); break;
+    case V::disk_fault: w.disk_fault(idx(node), e.duration); break;
+    case V::join: w.join(idx(node)); break;
+    case V::leave: w.leave(idx(node)); break;
     case V::add_voter:
     case V::remove_voter:
-    case V::transfer_leader: consensus_admin(w, e); break;
+    case V::transfer_leader: consensus_admin(w, e, node); break;
     case V::write:
     case V::read:
     case V::cas: break;  // issued by the ClientDriver (sim/workload.h)
@@ -106,13 +110,15 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
 
   for (std::uint32_t i = 0; i < sc.nodes.size(); ++i)
     if (!sc.nodes[i].starts_by_join) w.scheduler().at(sc.nodes[i].start, [&w, i] { w.start(i); });
-  for (const auto& e : sc.events) w.scheduler().at(e.at, [&w, &e] { script_event(w, e); });
+  Selectors selectors(w, r.seed);
+  for (const auto& e : sc.events) w.scheduler().at(e.at, [&w, &selectors, &e] { script_event(w, selectors, e); });
   clients.schedule();  // write/read events and the workload
 
   const TimeUs end = options.until ? std::min(*options.until, sc.duration) : sc.duration;
   w.run_until(end);
 
   r.sim_time_us = w.now();
+  r.choices = selectors.choices();
   r.events = w.scheduler().fired();
   const auto& c = w.counters();
   r.metrics = w.node_metrics();

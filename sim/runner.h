@@ -9,6 +9,7 @@
 
 #include "sim/checks.h"
 #include "sim/scenario.h"
+#include "sim/selectors.h"
 
 namespace mabeam::sim {
 
@@ -31,6 +32,7 @@ struct RunResult {
   std::uint64_t events = 0;
   std::string trace;  // empty unless keep_trace
   std::string error;  // set when the trace could not be read back (an internal error)
+  std::vector<SelectorChoice> choices;  // what each fault selector chose, in firing order
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);

@@ -10,7 +10,8 @@
 // expected and shows what was found.
 //
 // Verbs and checks whose services are not built yet (agents, consensus, ...) are refused
-// with a message naming the missing service, never ignored. Variable declarations and the
+// with a message naming the missing service, never ignored. Fault selectors, cut layers and
+// the swarm block are read by scenario_swarm.cpp; the reading helpers are scenario_read.h. Variable declarations and the
 // service's tuning are read by the variables service's own parser (engine/variables/setup.h). scenarios/schema.json
 // describes the same format; tests/scenario_schema_check.py keeps the two in agreement.
 #include "sim/scenario.h"
@@ -24,168 +25,19 @@
 #include <set>
 
 #include "engine/duration.h"
+#include "sim/scenario_read.h"
+#include "sim/scenario_swarm.h"
 
 namespace mabeam::sim {
 
 namespace {
 
 using nlohmann::json;
+using namespace load;
 
 constexpr std::size_t kNodesMax = 10000;
 constexpr std::size_t kNodeNameBytesMax = 64;
 constexpr std::size_t kScenarioBytesMax = 16 * 1024 * 1024;
-constexpr std::size_t kShownStringBytesMax = 48;
-
-// A load error unwinds to parse_scenario(), which turns it into the returned Status. This
-// keeps each of the many checks below to one line; no exception leaves this file.
-struct LoadError {
-  Status status;
-};
-
-[[noreturn]] void fail(const std::string& pointer, const std::string& what) {
-  const std::string where = pointer.empty() ? "top level" : pointer;
-  throw LoadError{Status::invalid(where + ": " + what)};
-}
-
-// For input that is well-formed but needs a service that does not exist yet.
-[[noreturn]] void refuse(const std::string& pointer, const std::string& what) {
-  throw LoadError{Status::refused(pointer + ": " + what)};
-}
-
-// RFC 6901: "~" and "/" inside a key are escaped.
-std::string child(const std::string& pointer, const std::string& key) {
-  std::string out = pointer + "/";
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
-std::string child(const std::string& pointer, std::size_t index) { return pointer + "/" + std::to_string(index); }
-
-std::string quote(const std::string& s) {
-  json j = s.size() > kShownStringBytesMax ? s.substr(0, kShownStringBytesMax) : s;
-  std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (s.size() > kShownStringBytesMax) out.insert(out.size() - 1, "...");
-  return out;
-}
-
-// How a found value is shown in a message: scalars as they are written, containers by kind.
-std::string describe(const json& j) {
-  if (j.is_string()) return quote(j.get<std::string>());
-  if (j.is_array()) return j.empty() ? "an empty array" : "an array";
-  if (j.is_object()) return j.empty() ? "an empty object" : "an object";
-  return j.dump();  // null, true/false, numbers
-}
-
-[[noreturn]] void expected(const std::string& pointer, const std::string& what, const json& found) {
-  fail(pointer, "expected " + what + ", found " + describe(found));
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
-
-std::string one_of(const std::vector<std::string>& items) {
-  return items.size() == 1 ? items.front() : "one of " + join(items);
-}
-
-void require_object(const json& j, const std::string& pointer, const std::string& what = "an object") {
-  if (!j.is_object()) expected(pointer, what, j);
-}
-
-// Every key of `obj` must be in `allowed`; `context` qualifies the message (e.g. for "crash").
-void check_keys(const json& obj, const std::string& pointer, const std::vector<std::string>& allowed,
-                const std::string& context = "") {
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
-      fail(child(pointer, it.key()), "unknown key" + (context.empty() ? "" : " " + context) + " (expected " +
-                                         one_of(allowed) + ")");
-  }
-}
-
-const json& require(const json& obj, const std::string& pointer, const char* key, const std::string& what) {
-  auto it = obj.find(key);
-  if (it == obj.end()) fail(child(pointer, key), "required key is missing (expected " + what + ")");
-  return *it;
-}
-
-const json* optional(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-
-std::string read_string(const json& j, const std::string& pointer) {
-  if (!j.is_string()) expected(pointer, "a string", j);
-  return j.get<std::string>();
-}
-
-bool read_bool(const json& j, const std::string& pointer) {
-  if (!j.is_boolean()) expected(pointer, "true or false", j);
-  return j.get<bool>();
-}
-
-// A non-negative integer within [lo, hi]. An integral float (7.0) counts, as it does in
-// JSON Schema.
-std::uint64_t read_integer(const json& j, const std::string& pointer, std::uint64_t lo, std::uint64_t hi,
-                           const std::string& what) {
-  std::uint64_t v = 0;
-  if (j.is_number_unsigned()) {
-    v = j.get<std::uint64_t>();
-  } else if (j.is_number_integer()) {
-    expected(pointer, what, j);  // a negative integer
-  } else if (j.is_number_float()) {
-    const double f = j.get<double>();
-    if (!(f >= 0 && f < 18446744073709551616.0) || f != std::floor(f)) expected(pointer, what, j);
-    v = static_cast<std::uint64_t>(f);
-  } else {
-    expected(pointer, what, j);
-  }
-  if (v < lo || v > hi) expected(pointer, what, j);
-  return v;
-}
-
-double read_number(const json& j, const std::string& pointer, double lo, double hi, const std::string& what) {
-  if (!j.is_number()) expected(pointer, what, j);
-  const double v = j.get<double>();
-  if (!(v >= lo && v <= hi)) expected(pointer, what, j);
-  return v;
-}
-
-double read_probability(const json& j, const std::string& pointer) {
-  return read_number(j, pointer, 0.0, 1.0, "a probability from 0 to 1");
-}
-
-DurationUs read_duration(const json& j, const std::string& pointer) {
-  if (!j.is_string()) expected(pointer, "a duration string like \"200ms\" or \"1.5s\"", j);
-  auto d = parse_duration(j.get<std::string>());
-  if (!d) fail(pointer, d.status().message());
-  return *d;
-}
-
-DurationUs read_positive_duration(const json& j, const std::string& pointer) {
-  const DurationUs d = read_duration(j, pointer);
-  if (d <= 0) expected(pointer, "a duration greater than zero", j);
-  return d;
-}
-
-// A duration that may carry a leading minus sign ("-200ms"), as a clock offset does.
-DurationUs read_signed_duration(const json& j, const std::string& pointer) {
-  const std::string what = "a duration string like \"200ms\" or \"-1.5s\"";
-  if (!j.is_string()) expected(pointer, what, j);
-  const std::string text = j.get<std::string>();
-  const bool negative = !text.empty() && text.front() == '-';
-  auto d = parse_duration(negative ? std::string_view(text).substr(1) : std::string_view(text));
-  if (!d) expected(pointer, what, j);
-  return negative ? -*d : *d;
-}
 
 bool valid_node_name(const std::string& name) {
   if (name.empty() || name.size() > kNodeNameBytesMax) return false;
@@ -217,17 +69,17 @@ struct VerbSpec {
 
 const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
   static const std::vector<std::pair<std::string, VerbSpec>> specs = {
-      {"crash", {Verb::crash, {"at", "do", "node", "disk"}}},
-      {"restart", {Verb::restart, {"at", "do", "node"}}},
-      {"pause", {Verb::pause, {"at", "do", "node", "for"}}},
-      {"partition", {Verb::partition, {"at", "do", "groups"}}},
-      {"partition_oneway", {Verb::partition_oneway, {"at", "do", "from", "to"}}},
-      {"heal", {Verb::heal, {"at", "do"}}},
+      {"crash", {Verb::crash, {"at", "do", "node", "disk", "as", "chosen"}}},
+      {"restart", {Verb::restart, {"at", "do", "node", "as", "chosen"}}},
+      {"pause", {Verb::pause, {"at", "do", "node", "for", "as", "chosen"}}},
+      {"partition", {Verb::partition, {"at", "do", "groups", "isolate", "layer", "as", "chosen"}}},
+      {"partition_oneway", {Verb::partition_oneway, {"at", "do", "from", "to", "layer"}}},
+      {"heal", {Verb::heal, {"at", "do", "layer"}}},
       {"link", {Verb::link, {"at", "do", "from", "to", "latency", "loss", "duplicate", "reorder", "both"}}},
-      {"clock_skew", {Verb::clock_skew, {"at", "do", "node", "offset", "drift"}}},
-      {"disk_fault", {Verb::disk_fault, {"at", "do", "node", "for"}}},
-      {"join", {Verb::join, {"at", "do", "node"}}},
-      {"leave", {Verb::leave, {"at", "do", "node"}}},
+      {"clock_skew", {Verb::clock_skew, {"at", "do", "node", "offset", "drift", "as", "chosen"}}},
+      {"disk_fault", {Verb::disk_fault, {"at", "do", "node", "for", "as", "chosen"}}},
+      {"join", {Verb::join, {"at", "do", "node", "as", "chosen"}}},
+      {"leave", {Verb::leave, {"at", "do", "node", "as", "chosen"}}},
       {"write", {Verb::write, {"at", "do", "node", "var", "value", "op", "session"}}},
       {"read", {Verb::read, {"at", "do", "node", "var", "session"}}},
       {"cas", {Verb::cas, {"at", "do", "node", "var", "expected", "value"}}},
@@ -253,7 +105,7 @@ class Loader {
   void load(const json& root) {
     require_object(root, "", "a scenario object");
     check_keys(root, "", {"$schema", "name", "description", "seed", "duration", "nodes", "network", "disk", "config", "trace",
-                          "variables", "workload", "events", "expect"});
+                          "variables", "workload", "events", "expect", "swarm"});
     if (const json* j = optional(root, "$schema")) read_string(*j, "/$schema");
     s_.name = read_string(require(root, "", "name", "a string"), "/name");
     if (s_.name.empty()) expected("/name", "a non-empty string", root["name"]);
@@ -285,6 +137,7 @@ class Loader {
     if (const json* j = optional(root, "workload")) load_workload(*j);
     if (const json* j = optional(root, "events")) load_events(*j);
     if (const json* j = optional(root, "expect")) load_expect(*j);
+    if (optional(root, "swarm")) load_swarm(root, s_);
   }
 
  private:
@@ -390,7 +243,10 @@ class Loader {
   std::string read_node_name(const json& j, const std::string& pointer) {
     if (!j.is_string() || !valid_node_name(j.get<std::string>()))
       expected(pointer, "a node name of 1 to 64 letters, digits, '_', '.' or '-'", j);
-    return j.get<std::string>();
+    const std::string name = j.get<std::string>();
+    for (const char* reserved : {"leader", "random", "best", "all", "halves"})
+      if (name == reserved) expected(pointer, "a node name that is not a selector (leader, random, best, all, halves)", j);
+    return name;
   }
 
   void load_nodes(const json& j) {
@@ -538,16 +394,22 @@ class Loader {
 
   void load_events(const json& j) {
     if (!j.is_array()) expected("/events", "an array of events", j);
-    for (std::size_t i = 0; i < j.size(); ++i) s_.events.push_back(load_event(j[i], child("/events", i)));
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      s_.events.push_back(load_event(j[i], child("/events", i)));
+      s_.events.back().index = i;
+    }
     std::stable_sort(s_.events.begin(), s_.events.end(),
                      [](const ScenarioEvent& a, const ScenarioEvent& b) { return a.at < b.at; });
+    check_selector_bindings(s_);
     // A node with no `start` whose first lifecycle event is a `join` starts at that join.
     for (auto& n : s_.nodes) {
       if (explicit_start_.count(n.name)) continue;
       for (const auto& e : s_.events) {
         const bool lifecycle = e.verb == Verb::join || e.verb == Verb::leave || e.verb == Verb::crash ||
                                e.verb == Verb::restart || e.verb == Verb::pause;
-        if (!lifecycle || e.node != n.name) continue;
+        // A target a selector chose (`chosen`) was running or stopped when it fired; it
+        // says nothing about how the node starts.
+        if (!lifecycle || e.node != n.name || !e.chosen.empty()) continue;
         n.starts_by_join = e.verb == Verb::join;
         break;
       }
@@ -628,9 +490,10 @@ class Loader {
     ev.verb = spec->second.verb;
     ev.at = read_time(require(e, p, "at", "a time like \"10s\""), child(p, "at"));
     auto node = [&] { return node_ref(require(e, p, "node", "a node name"), child(p, "node")); };
+    const NodeRef ref = [this](const json& j, const std::string& ptr) { return node_ref(j, ptr); };
     switch (ev.verb) {
       case Verb::crash:
-        ev.node = node();
+        read_fault_target(e, p, ev, ref);
         if (const json* d = optional(e, "disk")) {
           const std::string mode = d->is_string() ? d->get<std::string>() : "";
           if (mode == "random") ev.disk = CrashDisk::random;
@@ -642,15 +505,16 @@ class Loader {
       case Verb::restart:
       case Verb::join:
       case Verb::leave:
-        ev.node = node();
+        read_fault_target(e, p, ev, ref);
         break;
       case Verb::pause:
       case Verb::disk_fault:
-        ev.node = node();
+        read_fault_target(e, p, ev, ref);
         ev.duration = read_positive_duration(require(e, p, "for", "a duration like \"2s\""), child(p, "for"));
         break;
       case Verb::partition:
-        load_partition(e, p, ev);
+        read_partition_target(e, p, ev, ref, s_.nodes, [&] { load_partition(e, p, ev); });
+        read_layer(e, p, ev);
         break;
       case Verb::partition_oneway: {
         ev.from = load_node_set(require(e, p, "from", "a node name or an array of them"), child(p, "from"));
@@ -660,9 +524,11 @@ class Loader {
         for (std::size_t i = 0; i < ev.to.size(); ++i)
           if (std::find(ev.from.begin(), ev.from.end(), ev.to[i]) != ev.from.end())
             fail(to.is_array() ? child(tp, i) : tp, "expected a node not in \"from\", found " + quote(ev.to[i]));
+        read_layer(e, p, ev);
         break;
       }
       case Verb::heal:
+        read_layer(e, p, ev);
         break;
       case Verb::write:
         ev.node = node();
@@ -700,7 +566,7 @@ class Loader {
         load_link(e, p, ev);
         break;
       case Verb::clock_skew: {
-        ev.node = node();
+        read_fault_target(e, p, ev, ref);
         const json* offset = optional(e, "offset");
         const json* drift = optional(e, "drift");
         if (!offset && !drift) fail(p, "expected at least one of offset, drift, found neither");

@@ -76,6 +76,18 @@ struct ScenarioEvent {
   std::string op;                              // write: set/add/remove/incr ("" = the variable's default); read: "read"
   std::string session;                         // write, read: the client session ("" = none)
   CrashDisk disk = CrashDisk::random;          // crash: what becomes of unsynced writes
+  std::string layer;                           // partition, partition_oneway, heal: the cut layer ("" = scripted)
+  // Fault selectors (DESIGN.md, "Exploring seeds"). With `selector` set, the target is
+  // chosen when the event fires: "leader", "random" or "$X" for `node` (or, with `isolate`,
+  // the node a partition cuts off alone), "halves" for a partition's groups. `chosen` marks
+  // a target already resolved (a sweep writes them so): the event is traced as if its
+  // selector `chosen` had picked `node` (or `groups`). `as` names the chosen node for
+  // later "$X" targets.
+  std::string selector;
+  std::string chosen;
+  std::string as;
+  bool isolate = false;                        // partition: `node` (or the selector's node) alone against the rest
+  std::size_t index = 0;                       // position in the file's /events (before sorting)
 };
 
 // A generated stream of client operations (`workload`): on each listed node, operations at
@@ -107,6 +119,25 @@ inline Latency default_sync_latency() {
   l.max = ms(1);
   return l;
 }
+// The `swarm` block: faults each seed of `mabeam sweep --swarm` draws for itself (sim/swarm.h).
+struct SwarmSpec {
+  enum Kind { crash, pause, partition, partition_oneway, link, clock_skew, disk_fault, kinds };
+  TimeUs window_start = 0, window_end = 0;  // every drawn fault starts and ends within
+  std::uint32_t max_down = 0;                // nodes crashed, paused or cut off from the largest group at once
+  std::uint32_t faults[kinds] = {};          // the most of each kind a seed may draw
+  struct Range {
+    DurationUs min = 0, max = 0;
+  };
+  // How long each kind of fault lasts (from its start to its end: restart, resume, heal,
+  // restore), at most the window's length.
+  Range lasts[kinds] = {{sec(1), sec(10)}, {ms(100), sec(5)}, {sec(1), sec(10)}, {sec(1), sec(10)},
+                        {sec(1), sec(10)}, {sec(1), sec(10)}, {ms(100), sec(5)}};
+  double link_loss_min = 0.0, link_loss_max = 0.3;  // a drawn link fault's loss
+  Range link_latency{0, ms(100)};                   // a drawn link fault's latency
+  DurationUs clock_offset_max = sec(2);             // |offset| of a drawn clock skew
+  double clock_drift_max = 0.005;                   // |drift| of a drawn clock skew (default max_drift / 2)
+};
+const char* to_string(SwarmSpec::Kind k);
 
 struct Scenario {
   std::string name;
@@ -123,6 +154,7 @@ struct Scenario {
   std::vector<WorkloadSpec> workload;
   std::vector<ScenarioEvent> events;     // sorted by `at`, stable
   std::vector<Check> expect;
+  std::optional<SwarmSpec> swarm;        // only `mabeam sweep --swarm` draws from it
   std::string source;                    // file path it was loaded from, "" if from text
 };
 

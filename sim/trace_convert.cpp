@@ -91,7 +91,7 @@ bool is_fault(const std::string& ev) {
   static const std::set<std::string> kinds = {
       "node_start",        "node_crash", "node_restart",     "node_pause",   "node_resume",
       "node_start_failed", "partition",  "partition_oneway", "heal",         "link",
-      "clock_skew",        "disk_fault", "disk_ok",          "fault_ignored"};
+      "clock_skew",        "disk_fault", "disk_ok",          "fault_ignored", "select"};
   return kinds.count(ev) != 0;
 }
 

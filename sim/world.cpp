@@ -76,7 +76,7 @@ void SimNode::fire_timer(TimerId id) {
   if (slot >= timers_.size() || timers_[slot].gen != static_cast<std::uint32_t>(id >> 32) || !timers_[slot].armed)
     return;  // cancelled, or the node crashed since
   if (paused_) {
-    deferred_.push_back({true, id});
+    deferred_.push_back({Deferred::Kind::timer, id});
     return;
   }
   TimerFn fn = std::move(timers_[slot].fn);
@@ -84,9 +84,32 @@ void SimNode::fire_timer(TimerId id) {
   fn();
 }
 
+void SimNode::notify(Deferred::Kind kind, std::uint32_t peer) {
+  if (!node_) return;
+  if (paused_) {
+    deferred_.push_back({kind, peer});
+    return;
+  }
+  const std::string& name = world_.names_[peer];
+  world_.trace_line(name_, TraceEvent(kind == Deferred::Kind::closed ? "conn_closed" : "conn_refused").with("peer", name));
+  if (auto* view = node_->find<MembershipView>()) {
+    if (kind == Deferred::Kind::closed) view->hint_unreachable(name);
+    else view->hint_refused(name);
+  }
+}
+
 bool SimNode::tracing() const { return world_.options_.trace; }
 
-void SimNode::emit(const TraceEvent& event) { world_.trace_line(name_, event); }
+void SimNode::emit(const TraceEvent& event) {
+  if (event.ev == "leader") {
+    for (const auto& [key, value] : event.fields)
+      if (key == "term" && std::holds_alternative<std::int64_t>(value)) {
+        leader_term_ = std::get<std::int64_t>(value);
+        leader_claim_ = ++world_.leader_claims_;
+      }
+  }
+  world_.trace_line(name_, event);
+}
 
 // ---- World -------------------------------------------------------------------------------
 
@@ -99,6 +122,8 @@ World::World(std::vector<std::string> names, LinkParams network, WorldOptions op
     index_.emplace(names_[i], i);
     nodes_.push_back(std::make_unique<SimNode>(*this, i, names_[i], options_.seed));
   }
+  connected_.assign(names_.size() * names_.size(), 0);
+  refusal_pending_.assign(names_.size() * names_.size(), 0);
   if (options_.trace) {
     trace_ += "{\"trace\":\"mabeam\",\"version\":" + std::to_string(kTraceFormatVersion) + ",\"source\":\"sim\",\"seed\":" + std::to_string(options_.seed) +
               ",\"scenario\":";
@@ -128,6 +153,22 @@ void World::trace_line(const std::string& node, const TraceEvent& e) {
 
 void World::emit_global(const TraceEvent& e) { trace_line("*", e); }
 
+int World::leader() const {
+  int best = -1;
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    const SimNode& n = *nodes_[i];
+    if (!n.up() || n.leader_term_ < 0) continue;
+    if (best < 0) {
+      best = static_cast<int>(i);
+      continue;
+    }
+    const SimNode& b = *nodes_[static_cast<std::size_t>(best)];
+    if (n.leader_term_ > b.leader_term_ || (n.leader_term_ == b.leader_term_ && n.leader_claim_ > b.leader_claim_))
+      best = static_cast<int>(i);
+  }
+  return best;
+}
+
 void World::boot(std::uint32_t i, const char* ev) {
   SimNode& n = *nodes_[i];
   auto incarnation = record_boot(n.disk_);
@@ -137,6 +178,8 @@ void World::boot(std::uint32_t i, const char* ev) {
   }
   n.node_ = std::make_unique<Node>(n);
   n.booted_ = true;
+  ++n.boots_;
+  n.leader_term_ = -1;
   trace_line(n.name_, TraceEvent(ev).with("incarnation", *incarnation));
   installer_(*n.node_, *incarnation);
   n.node_->start();
@@ -156,13 +199,14 @@ void World::crash(std::uint32_t i, CrashDisk disk) {
   trace_line(n.name_, TraceEvent("node_crash"));
   stop_process(n);
   n.disk_.crash(disk);
+  close_connections(i);
 }
 
 void World::stop_process(SimNode& n) {
   n.node_.reset();
   n.clear_timers();
   for (const auto& d : n.deferred_) {
-    if (d.is_timer) continue;
+    if (d.kind != SimNode::Deferred::Kind::message) continue;
     ++counters_.dropped_node_down;
     const auto slot = static_cast<std::uint32_t>(d.id);
     if (options_.trace_messages)
@@ -192,6 +236,7 @@ void World::leave(std::uint32_t i) {
   n.node_->stop();
   stop_process(n);
   n.disk_.flush_all();
+  close_connections(i);
 }
 
 void World::restart(std::uint32_t i) {
@@ -227,8 +272,15 @@ void World::resume(std::uint32_t i) {
   due.swap(n.deferred_);
   SimNode* np = &n;
   for (const auto& d : due) {
-    if (d.is_timer) sched_.at(sched_.now(), [np, id = d.id] { np->fire_timer(id); });
-    else sched_.at(sched_.now(), [this, slot = static_cast<std::uint32_t>(d.id)] { deliver(slot); });
+    using K = SimNode::Deferred::Kind;
+    switch (d.kind) {
+      case K::timer: sched_.at(sched_.now(), [np, id = d.id] { np->fire_timer(id); }); break;
+      case K::message: sched_.at(sched_.now(), [this, slot = static_cast<std::uint32_t>(d.id)] { deliver(slot); }); break;
+      case K::closed:
+      case K::refused:
+        sched_.at(sched_.now(), [np, kind = d.kind, peer = static_cast<std::uint32_t>(d.id)] { np->notify(kind, peer); });
+        break;
+    }
   }
 }
 
@@ -251,7 +303,7 @@ void World::disk_fault(std::uint32_t i, DurationUs for_us) {
   });
 }
 
-void World::partition(const std::vector<std::vector<std::string>>& groups) {
+void World::partition(const std::vector<std::vector<std::string>>& groups, const std::string& layer) {
   // Nodes named in no group form one more group together.
   std::vector<std::uint32_t> group_of(names_.size(), static_cast<std::uint32_t>(groups.size()));
   std::string text = "[";
@@ -264,21 +316,30 @@ void World::partition(const std::vector<std::vector<std::string>>& groups) {
     if (g) text += ',';
     text += json_string_array(groups[g]);
   }
-  net_.partition(std::move(group_of));
-  emit_global(TraceEvent("partition").with("groups", RawJson{text + "]"}));
+  net_.partition(layer, std::move(group_of));
+  TraceEvent e("partition");
+  e.with("groups", RawJson{text + "]"});
+  if (!layer.empty()) e.with("layer", layer);
+  emit_global(e);
 }
 
-void World::partition_oneway(const std::vector<std::string>& from, const std::vector<std::string>& to) {
+void World::partition_oneway(const std::vector<std::string>& from, const std::vector<std::string>& to,
+                             const std::string& layer) {
   std::vector<std::uint32_t> f, t;
   for (const auto& n : from) f.push_back(static_cast<std::uint32_t>(index_of(n)));
   for (const auto& n : to) t.push_back(static_cast<std::uint32_t>(index_of(n)));
-  net_.partition_oneway(f, t);
-  emit_global(TraceEvent("partition_oneway").with("from", RawJson{json_string_array(from)}).with("to", RawJson{json_string_array(to)}));
+  net_.partition_oneway(layer, f, t);
+  TraceEvent e("partition_oneway");
+  e.with("from", RawJson{json_string_array(from)}).with("to", RawJson{json_string_array(to)});
+  if (!layer.empty()) e.with("layer", layer);
+  emit_global(e);
 }
 
-void World::heal() {
-  net_.heal();
-  emit_global(TraceEvent("heal"));
+void World::heal(const std::string& layer) {
+  net_.heal(layer);
+  TraceEvent e("heal");
+  if (!layer.empty()) e.with("layer", layer);
+  emit_global(e);
 }
 
 void World::link(const std::string& from, const std::string& to, const std::optional<Latency>& latency,
@@ -352,15 +413,21 @@ void World::deliver(std::uint32_t slot) {
   if (!dst.up()) reason = "node_down";
   else if (net_.cut(from, dst.index_)) reason = "partition";  // cut while in flight
   if (reason) {
-    if (reason[0] == 'n') ++counters_.dropped_node_down;
-    else ++counters_.dropped_partition;
+    if (reason[0] == 'n') {
+      ++counters_.dropped_node_down;
+      refuse(from, dst.index_);
+    } else {
+      ++counters_.dropped_partition;
+    }
     if (options_.trace_messages)
       trace_line(dst.name_, TraceEvent("msg_drop").with("from", names_[from]).with("type", type_name).with("id", id).with("reason", reason));
     release(slot);
     return;
   }
+  const std::size_t n = names_.size();
+  connected_[from * n + dst.index_] = connected_[dst.index_ * n + from] = 1;
   if (dst.paused_) {
-    dst.deferred_.push_back({false, slot});
+    dst.deferred_.push_back({SimNode::Deferred::Kind::message, slot});
     return;
   }
   // Take the bytes out first: handling the message may send more and grow inflight_.
@@ -374,6 +441,47 @@ void World::deliver(std::uint32_t slot) {
     ++counters_.dropped_decode;
     trace_line(dst.name_, TraceEvent("msg_drop").with("from", names_[from]).with("id", id).with("reason", "decode").with("error", s.message()));
   }
+}
+
+TimeUs World::control_arrival(std::uint32_t from, std::uint32_t to) {
+  constexpr int kTries = 3;
+  constexpr DurationUs kRetransmit = ms(200);
+  for (int attempt = 0; attempt < kTries; ++attempt) {
+    const Network::Fate fate = net_.route(from, to, sched_.now());
+    if (!fate.dropped) return fate.arrive[0] + attempt * kRetransmit;
+    if (fate.dropped[0] == 'p') return -1;  // cut: nothing gets through
+  }
+  return -1;
+}
+
+void World::close_connections(std::uint32_t i) {
+  const std::size_t n = names_.size();
+  for (std::uint32_t j = 0; j < n; ++j) {
+    if (j == i || !connected_[i * n + j]) continue;
+    connected_[i * n + j] = connected_[j * n + i] = 0;
+    if (!nodes_[j]->up()) continue;
+    const TimeUs at = control_arrival(i, j);
+    if (at < 0) continue;
+    SimNode* peer = nodes_[j].get();
+    const std::uint64_t life = peer->boots_;
+    sched_.at(at, [peer, life, i] {
+      if (peer->boots_ == life) peer->notify(SimNode::Deferred::Kind::closed, i);
+    });
+  }
+}
+
+void World::refuse(std::uint32_t from, std::uint32_t dead) {
+  const std::size_t n = names_.size();
+  if (!nodes_[from]->up() || refusal_pending_[from * n + dead]) return;
+  const TimeUs at = control_arrival(dead, from);
+  if (at < 0) return;
+  refusal_pending_[from * n + dead] = 1;
+  SimNode* sender = nodes_[from].get();
+  const std::uint64_t life = sender->boots_;
+  sched_.at(at, [this, sender, life, from, dead] {
+    refusal_pending_[from * names_.size() + dead] = 0;
+    if (sender->boots_ == life && !nodes_[dead]->up()) sender->notify(SimNode::Deferred::Kind::refused, dead);
+  });
 }
 
 std::map<std::string, double> World::node_metrics() const {

@@ -70,7 +70,11 @@ class SimNode final : public Context {
   std::unique_ptr<Node> node_;
   bool paused_ = false;
   bool booted_ = false;  // has started at least once
+  std::uint64_t boots_ = 0;  // lives so far: a connection event belongs to the life it was sent to
   std::uint64_t pauses_ = 0;  // counts pauses, so a resume ends only the pause it belongs to
+  // Its latest `leader` claim since it started: the term, and the claim's order in the run.
+  std::int64_t leader_term_ = -1;
+  std::uint64_t leader_claim_ = 0;
   // Clock: local = local_anchor + (global - global_anchor) * (1 + drift); wall = local + offset.
   TimeUs local_anchor_ = 0, global_anchor_ = 0;
   double drift_ = 0.0;
@@ -85,9 +89,12 @@ class SimNode final : public Context {
   std::vector<std::uint32_t> timers_free_;
   void clear_timers();
   struct Deferred {
-    bool is_timer;
-    std::uint64_t id;  // timer id, or in-flight message slot
+    enum class Kind : std::uint8_t { timer, message, closed, refused };
+    Kind kind;
+    std::uint64_t id;  // timer id, in-flight message slot, or the peer's index
   };
+  // A connection event from the world (see World, "Connections"); deferred while paused.
+  void notify(Deferred::Kind kind, std::uint32_t peer);
   std::vector<Deferred> deferred_;  // what came due while paused, in order
 };
 
@@ -122,9 +129,12 @@ class World {
   void resume(std::uint32_t i);
   void clock_skew(std::uint32_t i, DurationUs offset, double drift);
   void disk_fault(std::uint32_t i, DurationUs for_us);
-  void partition(const std::vector<std::vector<std::string>>& groups);
-  void partition_oneway(const std::vector<std::string>& from, const std::vector<std::string>& to);
-  void heal();
+  // Cuts are kept in layers (network.h): "" for scripted cuts, a name of its own for each
+  // cut a swarm run draws. The trace carries `layer` when it is not "".
+  void partition(const std::vector<std::vector<std::string>>& groups, const std::string& layer = "");
+  void partition_oneway(const std::vector<std::string>& from, const std::vector<std::string>& to,
+                        const std::string& layer = "");
+  void heal(const std::string& layer = "");
   void link(const std::string& from, const std::string& to, const std::optional<Latency>& latency,
             std::optional<double> loss, std::optional<double> duplicate, std::optional<double> reorder, bool both_ways);
 
@@ -135,6 +145,13 @@ class World {
   std::string take_trace() { return std::move(trace_); }
   // Emits a cluster-wide event (node "*").
   void emit_global(const TraceEvent& e);
+  // Emits an event about one node on the world's behalf (e.g. the node a selector chose).
+  void emit_about(const std::string& node, const TraceEvent& e) { trace_line(node, e); }
+
+  // The node claiming leadership of the highest term among nodes that are up (the `leader`
+  // trace events with `term` they emitted since they last started; of two claims of one
+  // term, the later), or -1 when none does.
+  int leader() const;
 
   struct Counters {
     std::uint64_t sent = 0, delivered = 0, dropped_partition = 0, dropped_loss = 0, dropped_node_down = 0,
@@ -159,6 +176,11 @@ class World {
   // Drops the running node's volatile state: its services, timers and deferred messages.
   void stop_process(SimNode& n);
   void trace_line(const std::string& node, const TraceEvent& e);
+  // Connections (see the file comment).
+  void close_connections(std::uint32_t i);
+  void refuse(std::uint32_t from, std::uint32_t dead);
+  // When a control packet from -> to sent now arrives, through loss; -1 if it never does.
+  TimeUs control_arrival(std::uint32_t from, std::uint32_t to);
 
   WorldOptions options_;
   NodeInstaller installer_;
@@ -170,6 +192,9 @@ class World {
   std::vector<InFlight> inflight_;
   std::vector<std::uint32_t> inflight_free_;
   std::uint64_t next_msg_id_ = 1;
+  std::vector<std::uint8_t> connected_;        // n*n, symmetric: the pair has a connection
+  std::vector<std::uint8_t> refusal_pending_;  // n*n: a refusal from -> dead is on its way
+  std::uint64_t leader_claims_ = 0;
   Counters counters_;
   std::string trace_;
 };

@@ -39,6 +39,7 @@ Membership::Membership(Node& node, MembershipConfig config, std::vector<std::str
   node_.route<swim::Join>([this](const std::string& from, swim::Join&& m) { on_join(from, std::move(m)); });
   node_.route<swim::PushPull>([this](const std::string& from, swim::PushPull&& m) { on_push_pull(from, std::move(m)); });
   node_.route<swim::Gossip>([this](const std::string& from, swim::Gossip&& m) { on_gossip(from, std::move(m)); });
+  node_.route<swim::Nack>([this](const std::string& from, swim::Nack&& m) { on_nack(from, std::move(m)); });
 }
 
 // ---- lifecycle -------------------------------------------------------------------------
@@ -100,6 +101,10 @@ void Membership::finish_join() {
   if (self_state_ == MemberState::joining) self_state_ = MemberState::active;
   trace_member(ctx_.self(), MemberState::active, incarnation_);
   queue_.enqueue(self_update());
+  // Tell the members directly (up to kAnnounceMax of them; gossip carries it further), so a
+  // restarted node, which they may hold down, is active everywhere at once.
+  for (const auto& to : pick(names_in({MemberState::active, MemberState::suspect, MemberState::down}), kAnnounceMax))
+    ctx_.send_msg(to, swim::Gossip{{self_update()}});
 }
 
 void Membership::add_peer(const std::string& name) {
@@ -107,40 +112,11 @@ void Membership::add_peer(const std::string& name) {
   if (!joined_) {
     if (std::find(seeds_.begin(), seeds_.end(), name) == seeds_.end()) seeds_.push_back(name);
     ctx_.send_msg(name, swim::Join{self_update()});
-  } else if (!members_.count(name)) {
+  } else if (auto it = members_.find(name); it == members_.end() || it->second.state == MemberState::down) {
+    // A stranger, or a member we hold down that has just connected (it restarted, or a
+    // partition healed): exchange full state so whichever side is wrong finds out now.
     ctx_.send_msg(name, swim::PushPull{false, full_state()});
   }
-}
-
-void Membership::hint_unreachable(const std::string& name) {
-  if (stopped_ || !joined_) return;
-  auto it = members_.find(name);
-  if (it == members_.end() || it->second.state != MemberState::active) return;
-  if (probe_.active && !probe_.acked && probe_.target == name) return;  // being probed already
-  for (const auto& [seq, h] : hint_probes_)
-    if (h.target == name) return;
-  const std::uint64_t seq = ++seq_;
-  hint_probes_[seq] = HintProbe{name, false};
-  node_.metrics().inc("membership_hint_probes_total");
-  ctx_.send_msg(name, swim::Ping{seq, name, piggyback()});
-  ctx_.after(scaled(config_.probe_timeout), [this, seq] {
-    auto h = hint_probes_.find(seq);
-    if (stopped_ || h == hint_probes_.end() || h->second.acked) return;
-    probe_indirectly(seq, h->second.target);
-  });
-  ctx_.after(scaled(config_.probe_interval), [this, seq] { on_hint_probe_end(seq); });
-}
-
-void Membership::on_hint_probe_end(std::uint64_t seq) {
-  auto h = hint_probes_.find(seq);
-  if (h == hint_probes_.end()) return;
-  const HintProbe probe = h->second;
-  hint_probes_.erase(h);
-  if (stopped_ || probe.acked) return;
-  auto it = members_.find(probe.target);
-  if (it == members_.end() || it->second.state != MemberState::active) return;
-  node_.metrics().inc("membership_hint_probes_failed_total");
-  apply_suspect(Update{probe.target, it->second.incarnation, GossipState::suspect, ctx_.self(), {}});
 }
 
 void Membership::set_load(double load, std::uint32_t agents) {
@@ -148,110 +124,6 @@ void Membership::set_load(double load, std::uint32_t agents) {
   info_.agents = agents;
   ++incarnation_;  // newer news about the same node needs a newer incarnation to win
   queue_.enqueue(self_update());
-}
-
-// ---- probing ---------------------------------------------------------------------------
-
-void Membership::tick() {
-  if (stopped_) return;
-  if (probe_.active && !probe_.acked) {
-    // Neither the target nor any helper answered within the whole period.
-    node_.metrics().inc("membership_probes_failed_total");
-    change_health(+1);
-    auto it = members_.find(probe_.target);
-    if (it != members_.end() && it->second.state == MemberState::active) {
-      Update u{probe_.target, it->second.incarnation, GossipState::suspect, ctx_.self(), {}};
-      apply_suspect(u);
-    }
-  }
-  probe_.active = false;
-
-  // The next target in this round's shuffled order; a new round reshuffles.
-  std::string target;
-  for (int pass = 0; pass < 2 && target.empty(); ++pass) {
-    while (probe_next_ < probe_order_.size()) {
-      const std::string& cand = probe_order_[probe_next_++];
-      auto it = members_.find(cand);
-      if (it != members_.end() && is_live(it->second.state)) {
-        target = cand;
-        break;
-      }
-    }
-    if (target.empty()) {
-      probe_order_ = names_in({MemberState::active, MemberState::suspect});
-      for (std::size_t i = probe_order_.size(); i > 1; --i)
-        std::swap(probe_order_[i - 1], probe_order_[ctx_.rng().below(i)]);
-      probe_next_ = 0;
-    }
-  }
-  if (!target.empty()) {
-    probe_ = Probe{true, false, ++seq_, target};
-    node_.metrics().inc("membership_probes_total");
-    ctx_.send_msg(target, swim::Ping{probe_.seq, target, piggyback()});
-    const std::uint64_t seq = probe_.seq;
-    ctx_.after(scaled(config_.probe_timeout), [this, seq] { on_probe_timeout(seq); });
-  }
-  ctx_.after(scaled(config_.probe_interval), [this] { tick(); });
-}
-
-void Membership::on_probe_timeout(std::uint64_t seq) {
-  if (stopped_ || !probe_.active || probe_.acked || probe_.seq != seq) return;
-  node_.metrics().inc("membership_indirect_probes_total");
-  probe_indirectly(seq, probe_.target);
-}
-
-void Membership::probe_indirectly(std::uint64_t seq, const std::string& target) {
-  auto helpers = pick(names_in({MemberState::active}, target), static_cast<std::size_t>(config_.indirect_probes));
-  for (const auto& h : helpers) ctx_.send_msg(h, swim::PingReq{seq, target, piggyback()});
-}
-
-void Membership::on_ping(const std::string& from, swim::Ping&& m) {
-  if (stopped_) return;
-  heard_from(from);
-  merge(m.updates, false, from);
-  if (m.target != ctx_.self()) {
-    node_.metrics().inc("membership_misdirected_pings_total");
-    return;
-  }
-  // The ack proves we are alive; with our current incarnation in it, a prober that still
-  // holds us suspect at an older one (having missed the refutation's gossip) clears it.
-  auto updates = piggyback();
-  updates.erase(std::remove_if(updates.begin(), updates.end(), [&](const Update& u) { return u.node == ctx_.self(); }),
-                updates.end());
-  updates.insert(updates.begin(), self_update());
-  ctx_.send_msg(from, swim::Ack{m.seq, std::move(updates)});
-}
-
-void Membership::on_ack(const std::string& from, swim::Ack&& m) {
-  if (stopped_) return;
-  heard_from(from);
-  merge(m.updates, false, from);
-  if (auto h = hint_probes_.find(m.seq); h != hint_probes_.end()) {
-    h->second.acked = true;
-    return;
-  }
-  auto relay = relays_.find(m.seq);
-  if (relay != relays_.end()) {
-    ctx_.send_msg(relay->second.requester, swim::Ack{relay->second.seq, piggyback()});
-    relays_.erase(relay);
-    return;
-  }
-  if (probe_.active && !probe_.acked && m.seq == probe_.seq) {
-    probe_.acked = true;
-    change_health(-1);
-  }
-}
-
-void Membership::on_ping_req(const std::string& from, swim::PingReq&& m) {
-  if (stopped_) return;
-  heard_from(from);
-  merge(m.updates, false, from);
-  if (m.target == ctx_.self() || m.target == from) return;
-  const std::uint64_t seq = ++seq_;
-  relays_[seq] = Relay{from, m.seq};
-  ctx_.send_msg(m.target, swim::Ping{seq, m.target, piggyback()});
-  // A relay not answered within the requester's period is useless: forget it.
-  ctx_.after(config_.probe_interval, [this, seq] { relays_.erase(seq); });
 }
 
 // ---- join, anti-entropy, gossip --------------------------------------------------------
@@ -330,9 +202,18 @@ void Membership::merge(const std::vector<Update>& updates, bool from_push_pull, 
 void Membership::apply(const Update& u, bool from_push_pull, const std::string& sender) {
   if (u.node == ctx_.self()) {
     if (stopped_) return;
-    // Others hold us suspect, down or left (or alive in a newer life than ours): refute.
-    if ((u.state != GossipState::alive && u.incarnation >= incarnation_) || u.incarnation > incarnation_)
+    // Others hold us suspect, down or left (or alive in a newer life than ours): refute, and
+    // tell the accuser and whoever told us straight away (buddy system), since the gossip
+    // may go round the other way.
+    if ((u.state != GossipState::alive && u.incarnation >= incarnation_) || u.incarnation > incarnation_) {
       refute(u.incarnation);
+      if (u.state != GossipState::alive) {
+        std::vector<std::string> tell;
+        if (!u.from.empty() && u.from != ctx_.self()) tell.push_back(u.from);
+        if (!sender.empty() && sender != ctx_.self() && sender != u.from) tell.push_back(sender);
+        for (const auto& to : tell) ctx_.send_msg(to, swim::Gossip{{self_update()}});
+      }
+    }
     return;
   }
   auto it = members_.find(u.node);
@@ -421,7 +302,10 @@ void Membership::apply_suspect(const Update& u) {
   m.incarnation = u.incarnation;
   start_suspicion(u.node, m, u.from);
   set_state(u.node, m, MemberState::suspect, u.from);
-  queue_.enqueue(Update{u.node, u.incarnation, GossipState::suspect, u.from, {}});
+  const Update news{u.node, u.incarnation, GossipState::suspect, u.from, {}};
+  queue_.enqueue(news);
+  // Buddy system: the accuser tells the suspect directly, so a live one refutes at once.
+  if (u.from == ctx_.self()) ctx_.send_msg(u.node, swim::Gossip{{news}});
 }
 
 void Membership::refute(std::uint64_t seen) {
@@ -481,8 +365,19 @@ void Membership::on_suspicion_timeout(const std::string& node, std::uint64_t inc
   if (it == members_.end() || it->second.state != MemberState::suspect || it->second.incarnation != incarnation) return;
   suspicions_.erase(node);
   node_.metrics().inc("membership_declared_down_total");
-  set_state(node, it->second, MemberState::down);
-  queue_.enqueue(Update{node, incarnation, GossipState::dead, ctx_.self(), {}});
+  declare_down(node, it->second, nullptr);
+}
+
+void Membership::declare_down(const std::string& node, Member& m, const char* why) {
+  clear_suspicion(node);
+  set_state(node, m, MemberState::down, ctx_.self(), why);
+  const Update news{node, m.incarnation, GossipState::dead, ctx_.self(), {}};
+  queue_.enqueue(news);
+  // The one who decides tells the members directly (up to kAnnounceMax; gossip carries it
+  // further), so every node sees the death within a round trip rather than a few probe
+  // rounds. Deaths are rare; this costs a message per member told, once.
+  for (const auto& to : pick(names_in({MemberState::active, MemberState::suspect}, node), kAnnounceMax))
+    ctx_.send_msg(to, swim::Gossip{{news}});
 }
 
 void Membership::clear_suspicion(const std::string& node) {
@@ -492,14 +387,15 @@ void Membership::clear_suspicion(const std::string& node) {
   suspicions_.erase(it);
 }
 
-void Membership::set_state(const std::string& node, Member& m, MemberState to, const std::string& accuser) {
+void Membership::set_state(const std::string& node, Member& m, MemberState to, const std::string& accuser,
+                           const char* why) {
   const MemberState from = m.state;
   if (from == to) return;
   m.state = to;
   m.since = ctx_.now();
   live_ = live_ + (is_live(to) ? 1 : 0) - (is_live(from) ? 1 : 0);
   node_.metrics().inc(std::string("membership_marked_") + to_string(to) + "_total");
-  trace_member(node, to, m.incarnation, accuser);
+  trace_member(node, to, m.incarnation, accuser, why);
   if (to == MemberState::down || to == MemberState::left) {
     const TimeUs since = m.since;
     ctx_.after(config_.reap_after, [this, node, since] { reap(node, since); });
@@ -527,13 +423,14 @@ void Membership::change_health(int delta) {
 }
 
 void Membership::trace_member(const std::string& subject, MemberState s, std::uint64_t incarnation,
-                              const std::string& accuser) {
+                              const std::string& accuser, const char* why) {
   if (!ctx_.tracing()) return;
   TraceEvent e("member");
   e.with("subject", subject);
   e.with("state", std::string(to_string(s)));
   e.with("incarnation", incarnation);
   if (!accuser.empty()) e.with("accuser", accuser);
+  if (why) e.with("why", why);
   ctx_.emit(e);
 }
 

@@ -1,4 +1,4 @@
-// The SWIM membership protocol's wire messages (type ids 10..15) and the one record they
+// The SWIM membership protocol's wire messages (type ids 10..16) and the one record they
 // all carry: an Update, one member's (incarnation, state) as its sender knows it, with the
 // node info gossiped alongside. Pings, acks and ping-requests piggyback a bounded batch of
 // updates (see transmit_queue.h); push-pull and join replies carry the whole member list.
@@ -83,6 +83,16 @@ struct PingReq {
   static bool decode(Reader& r, std::uint8_t, PingReq& m) {
     return r.varint(m.seq) && r.str(m.target, 256) && decode_updates(r, m.updates);
   }
+};
+
+// A helper's answer to a PingReq when it could not reach the target: its connection attempt
+// was refused (no process listens at the target's address). Evidence, not proof: the prober
+// weighs it with its own (membership.h, "Refusals").
+struct Nack {
+  static constexpr MessageType kType{16, 1, "swim.nack"};
+  std::uint64_t seq = 0;  // the requester's probe sequence number
+  void encode(Writer& w) const { w.varint(seq); }
+  static bool decode(Reader& r, std::uint8_t, Nack& m) { return r.varint(m.seq); }
 };
 
 // A joining node's request to a seed; answered with a PushPull reply (the full state).

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "engine/membership/membership.h"
 #include "engine/node_setup.h"
@@ -31,6 +32,8 @@ MembershipConfig fast_config() {
   c.probe_interval = ms(100);
   c.probe_timeout = ms(40);
   c.indirect_probes = 2;
+  c.suspicion_mult = 4;  // memberlist's, so the Lifeguard arithmetic below has room to show
+  c.suspicion_max_mult = 6;
   c.push_pull_interval = sec(100);  // out of the way unless a test wants it
   c.join_timeout = sec(1);
   return c;
@@ -69,6 +72,21 @@ struct Fixture {
     for (const auto& e : ctx.emitted)
       if (e.ev.ev == "member" && field(e.ev, "subject") == subject) s = field(e.ev, "state");
     return s;
+  }
+  // Advances `d` in 1 ms steps, answering every Ping at once except those to `except`;
+  // returns the pings sent to `except`.
+  std::vector<Ping> run_acking(DurationUs d, const std::string& except) {
+    std::vector<Ping> out;
+    const TimeUs end = ctx.now() + d;
+    while (ctx.now() < end) {
+      const std::size_t since = ctx.sent.size();
+      ctx.advance_to(ctx.now() + ms(1));
+      for (auto& [to, ping] : sent<Ping>(since)) {
+        if (to == except) out.push_back(std::move(ping));
+        else deliver(to, encode_message(Ack{ping.seq, {}}));
+      }
+    }
+    return out;
   }
   // Advances until a Ping goes out, returns it (to, msg).
   std::pair<std::string, Ping> next_ping() {
@@ -632,4 +650,136 @@ TEST_CASE("membership: a hint (closed connection) probes the member at once; onl
   f.m->hint_unreachable("n3");
   f.m->hint_unreachable("n9");
   CHECK(f.sent<Ping>(since).empty());
+}
+
+TEST_CASE("membership: a probe refused at the prober and by a helper marks the member down at once", "[membership]") {
+  Fixture f;
+  f.learn({"n2", "n3", "n4"});
+  std::size_t since = f.ctx.sent.size();
+  f.m->hint_unreachable("n3");  // its connection closed: probe now
+  auto pings = f.sent<Ping>(since);
+  REQUIRE(pings.size() == 1);
+  const std::uint64_t seq = pings[0].second.seq;
+  // Our own dial is refused: the helpers are asked at once, not after probe_timeout.
+  since = f.ctx.sent.size();
+  f.m->hint_refused("n3");
+  auto reqs = f.sent<PingReq>(since);
+  REQUIRE(reqs.size() == 2);
+  CHECK(f.m->state_of("n3") == MemberState::active);  // our refusal alone is not enough
+  // A helper's own ping was refused too: down, skipping the suspicion.
+  since = f.ctx.sent.size();
+  f.deliver(reqs[0].first, encode_message(Nack{seq}));
+  CHECK(f.m->state_of("n3") == MemberState::down);
+  CHECK(f.traced("n3") == "down");
+  bool why = false;
+  for (const auto& e : f.ctx.emitted)
+    why |= e.ev.ev == "member" && field(e.ev, "subject") == "n3" && field(e.ev, "why") == "refused";
+  CHECK(why);
+  CHECK(f.node.metrics().counter("membership_declared_down_refused_total") == 1);
+  // The decider tells the others directly.
+  std::set<std::string> told;
+  for (const auto& [to, g] : f.sent<Gossip>(since))
+    for (const auto& u : g.updates)
+      if (u.node == "n3" && u.state == GossipState::dead) told.insert(to);
+  CHECK(told == std::set<std::string>{"n2", "n4"});
+  // The node restarts at the same address: its higher incarnation overrides the death.
+  f.deliver("n3", encode_message(Gossip{{Update{"n3", 2, GossipState::alive, "", {}}}}));
+  CHECK(f.m->state_of("n3") == MemberState::active);
+}
+
+TEST_CASE("membership: refusals are evidence, silence is not: an ack, or no helper refusal, keeps the suspicion path", "[membership]") {
+  Fixture f;
+  f.learn({"n2", "n3", "n4"});
+  std::size_t since = f.ctx.sent.size();
+  f.m->hint_unreachable("n3");
+  const std::uint64_t seq = f.sent<Ping>(since).at(0).second.seq;
+  f.m->hint_refused("n3");
+  // A helper reached it after all (a restarted process, a flapping link): the ack wins.
+  f.deliver("n2", encode_message(Ack{seq, {}}));
+  f.deliver("n4", encode_message(Nack{seq}));
+  CHECK(f.m->state_of("n3") == MemberState::active);
+  // Refused at the prober but the helpers stay silent (a cut link, not a dead process): the
+  // probe ends in a suspicion, never straight down.
+  f.run_acking(ms(200), "");
+  f.m->hint_unreachable("n4");
+  f.m->hint_refused("n4");
+  f.run_acking(ms(300), "n4");
+  CHECK(f.m->state_of("n4") == MemberState::suspect);
+}
+
+TEST_CASE("membership: a helper whose relayed ping is refused answers the requester with a nack", "[membership]") {
+  Fixture f;
+  f.learn({"n2", "n3"});
+  f.deliver("n2", encode_message(PingReq{42, "n3", {}}));
+  const std::size_t since = f.ctx.sent.size();
+  f.m->hint_refused("n3");
+  f.m->hint_refused("n3");  // once per relay
+  auto nacks = f.sent<Nack>(since);
+  REQUIRE(nacks.size() == 1);
+  CHECK(nacks[0].first == "n2");
+  CHECK(nacks[0].second.seq == 42);
+}
+
+TEST_CASE("membership: with no helper to ask, the prober's own refusal decides", "[membership]") {
+  Fixture f;
+  f.learn({"n2"});
+  f.m->hint_unreachable("n2");
+  f.m->hint_refused("n2");
+  CHECK(f.m->state_of("n2") == MemberState::down);
+}
+
+TEST_CASE("membership: buddy system: the accuser tells the suspect, pings carry the suspicion, refutations go back", "[membership]") {
+  MembershipConfig c = fast_config();
+  c.suspicion_mult = 20;  // a long suspicion: the test looks at what happens during it
+  Fixture f({}, c);
+  f.learn({"n2", "n3"});
+  // n1's own probe of n2 fails: n2 is told directly that n1 suspects it.
+  std::size_t since = f.ctx.sent.size();
+  f.run_acking(ms(400), "n2");
+  REQUIRE(f.m->state_of("n2") == MemberState::suspect);
+  bool told = false;
+  for (const auto& [to, g] : f.sent<Gossip>(since))
+    for (const auto& u : g.updates) told |= to == "n2" && u.node == "n2" && u.state == GossipState::suspect && u.from == "n1";
+  CHECK(told);
+  // The next ping to n2 leads with its suspicion.
+  auto pings = f.run_acking(ms(400), "n2");
+  REQUIRE_FALSE(pings.empty());
+  REQUIRE_FALSE(pings.front().updates.empty());
+  CHECK(pings.front().updates[0].node == "n2");
+  CHECK(pings.front().updates[0].state == GossipState::suspect);
+  // Suspected by n3 (told by n2), n1 refutes and tells both directly.
+  since = f.ctx.sent.size();
+  f.deliver("n2", encode_message(Gossip{{Update{"n1", 1, GossipState::suspect, "n3", {}}}}));
+  std::set<std::string> refuted_to;
+  for (const auto& [to, g] : f.sent<Gossip>(since))
+    for (const auto& u : g.updates)
+      if (u.node == "n1" && u.state == GossipState::alive && u.incarnation == 2) refuted_to.insert(to);
+  CHECK(refuted_to == std::set<std::string>{"n2", "n3"});
+}
+
+TEST_CASE("membership: a failed probe of a member someone else suspects confirms the suspicion", "[membership]") {
+  Fixture f;
+  f.learn({"n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9"});
+  f.deliver("n2", encode_message(Gossip{{Update{"n9", 1, GossipState::suspect, "n2", {}}}}));
+  const DurationUs before = f.m->suspicion_timeout("n9");
+  for (int i = 0; i < 20; ++i) {
+    auto [to, ping] = f.next_ping();
+    if (to == "n9") break;
+    f.deliver(to, encode_message(Ack{ping.seq, {}}));
+  }
+  f.ctx.advance_to(f.ctx.now() + ms(100));
+  CHECK(f.m->suspicion_timeout("n9") < before);
+  CHECK(f.node.metrics().counter("membership_suspicion_confirmations_total") >= 1);
+}
+
+TEST_CASE("membership: a member held down that connects again is sent our full state at once", "[membership]") {
+  Fixture f;
+  f.learn({"n2", "n3"});
+  f.deliver("n3", encode_message(Gossip{{Update{"n2", 1, GossipState::dead, "n3", {}}}}));
+  REQUIRE(f.m->state_of("n2") == MemberState::down);
+  const std::size_t since = f.ctx.sent.size();
+  f.m->add_peer("n2");  // the transport's handshake with its new process
+  auto pp = f.sent<PushPull>(since);
+  REQUIRE(pp.size() == 1);
+  CHECK(pp[0].first == "n2");
 }

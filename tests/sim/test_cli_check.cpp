@@ -3,27 +3,13 @@
 // bad input exits 2 before simulating anything.
 #include <catch2/catch.hpp>
 
-#include <array>
-#include <cstdio>
 #include <string>
-#include <sys/wait.h>
+
+#include "cli_run.h"
 
 namespace {
-struct Run {
-  int code;
-  std::string out;
-};
-Run run(const std::string& args) {
-  const std::string cmd = std::string(MABEAM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using mabeam::test::run_cli;
+auto run(const std::string& args) { return run_cli(args); }
 const std::string kSrc = MABEAM_SOURCE_DIR;
 const std::string kBroken = std::string(MABEAM_TEST_DATA) + "/broken_expectations/";
 }  // namespace

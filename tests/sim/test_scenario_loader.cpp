@@ -227,9 +227,9 @@ TEST_CASE("loader: partition groups are completed with the nodes left out", "[lo
 TEST_CASE("loader: an unknown key is an error naming its pointer and the valid keys", "[loader]") {
   CHECK(error_of(with("/colour", "blue")) ==
         "/colour: unknown key (expected one of $schema, name, description, seed, duration, nodes, network, disk, config, "
-        "trace, variables, workload, events, expect)");
+        "trace, variables, workload, events, expect, swarm)");
   CHECK(error_of(with("/events/2/for", "1s")) ==
-        "/events/2/for: unknown key for \"crash\" (expected one of at, do, node, disk)");
+        "/events/2/for: unknown key for \"crash\" (expected one of at, do, node, disk, as, chosen)");
   CHECK(error_of(with("/network/lose", 0.1)) ==
         "/network/lose: unknown key (expected one of latency, loss, duplicate, reorder, links)");
   CHECK(error_of(with("/expect/1/within", "1s")) ==
@@ -244,7 +244,8 @@ TEST_CASE("loader: an unknown key is an error naming its pointer and the valid k
 
 TEST_CASE("loader: a missing required key is an error naming where it belongs", "[loader]") {
   CHECK(error_of(without("/name")) == "/name: required key is missing (expected a string)");
-  CHECK(error_of(without("/events/2/node")) == "/events/2/node: required key is missing (expected a node name)");
+  CHECK(error_of(without("/events/2/node")) ==
+        "/events/2/node: required key is missing (expected a node name or a selector (\"leader\", \"random\", \"$X\"))");
   CHECK(error_of(without("/events/4/for")) ==
         "/events/4/for: required key is missing (expected a duration like \"2s\")");
   CHECK(error_of(without("/expect/0/within")) ==
