@@ -44,15 +44,23 @@ void ConsensusService::on_wire(const std::string& from, Wire<K>&& w) {
   process();
 }
 
-void ConsensusService::refuse(const std::string& reason) {
+void ConsensusService::refuse(const std::string& reason, bool retry) {
   refused_ = reason;
+  ++epoch_;  // completions of the old core's syncs are ignored from now on
   core_.reset();
   batches_.clear();
   if (tick_timer_) ctx_.cancel(tick_timer_);
   tick_timer_ = 0;
   node_.metrics().inc("raft_refused");
-  if (ctx_.tracing()) ctx_.emit(TraceEvent("consensus_refused").with("reason", reason));
+  if (ctx_.tracing()) ctx_.emit(TraceEvent("consensus_refused").with("reason", reason).with("retry", retry));
   if (sm_) sm_->on_role(Role::follower, 0);
+  // A storage error stops this node's consensus as a crash would; it starts again from what
+  // the disk holds after an election timeout (the disk may have recovered).
+  if (retry && !retry_timer_)
+    retry_timer_ = ctx_.after(config_.election_timeout, [this] {
+      retry_timer_ = 0;
+      start();
+    });
 }
 
 Status ConsensusService::load(Recovered& out) {
@@ -108,9 +116,12 @@ Status ConsensusService::load(Recovered& out) {
 void ConsensusService::start() {
   Recovered rec;
   if (auto s = load(rec); !s) {
-    refuse(s.message());
+    refuse(s.message(), s.code() == Status::Code::io_error);
     return;
   }
+  refused_.clear();
+  applied_ = 0;
+  if (sm_ && starts_++ > 0) sm_->reset();  // a start after a storage error: from the disk again
   if (rec.snapshot && sm_) {
     if (auto s = sm_->restore(rec.snapshot->data, rec.snapshot->index); !s) {
       refuse("raft.snap: " + s.message());
@@ -140,7 +151,8 @@ void ConsensusService::start() {
 
 void ConsensusService::stop() {
   if (tick_timer_) ctx_.cancel(tick_timer_);
-  tick_timer_ = 0;
+  if (retry_timer_) ctx_.cancel(retry_timer_);
+  tick_timer_ = retry_timer_ = 0;
 }
 
 void ConsensusService::tick() {
@@ -201,10 +213,10 @@ void ConsensusService::process() {
       }
       node_.metrics().inc("raft_syncs");
       std::weak_ptr<bool> alive = alive_;
-      ctx_.storage().sync_async(kLogFile, [this, alive, seq](Status s) {
-        if (alive.expired() || !*alive.lock()) return;
+      ctx_.storage().sync_async(kLogFile, [this, alive, seq, epoch = epoch_](Status s) {
+        if (alive.expired() || !*alive.lock() || epoch != epoch_) return;
         if (!s) {
-          refuse("storage: " + s.message());
+          refuse("storage: " + s.message(), true);
           return;
         }
         for (auto& b : batches_)
@@ -231,7 +243,7 @@ void ConsensusService::persist(const Ready& r) {
     if (!s) break;
     s = st.append(kLogFile, encode_entry_record(e));
   }
-  if (!s) refuse("storage: " + s.message());
+  if (!s) refuse("storage: " + s.message(), true);
 }
 
 void ConsensusService::release() {
@@ -276,7 +288,7 @@ void ConsensusService::maybe_snapshot() {
   Status s = st.rewrite(kSnapFile, {encode_snapshot_record(core_->snapshot())});
   if (s) s = st.rewrite(kLogFile, log);
   if (!s) {
-    refuse("storage: " + s.message());
+    refuse("storage: " + s.message(), true);
     return;
   }
   node_.metrics().inc("raft_snapshots");

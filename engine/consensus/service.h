@@ -24,7 +24,8 @@
 //
 // Trace: `leader` (`term`) when this node becomes leader; `role` (`role`, `term`, `leader`)
 // at every role change; `raft_config` (`voters`, `learners`, `index`) when a leader appends
-// or starts with a configuration; `consensus_refused` (`reason`). Metrics: raft_elections,
+// or starts with a configuration; `consensus_refused` (`reason`, `retry`: a storage error,
+// after which the service starts again from the disk an election timeout later). Metrics: raft_elections,
 // raft_leader_changes, raft_commits (entries applied), raft_applied_index, raft_term,
 // raft_snapshots, raft_syncs.
 #pragma once
@@ -68,6 +69,8 @@ class StateMachine {
   // Leadership changed (or was lost); pending work tied to the old role can be failed.
   virtual void on_role(Role role, Term term) { (void)role, (void)term; }
   virtual void on_read(const ReadState& rs) { (void)rs; }
+  // Back to the empty state: the service starts over from the disk (after a storage error).
+  virtual void reset() {}
 };
 
 class ConsensusService : public Service {
@@ -105,7 +108,7 @@ class ConsensusService : public Service {
     bool synced = false;
     std::uint64_t seq = 0;
   };
-  void refuse(const std::string& reason);
+  void refuse(const std::string& reason, bool retry = false);
   Status load(Recovered& out);
   void tick();
   void process();
@@ -123,6 +126,9 @@ class ConsensusService : public Service {
   std::deque<Batch> batches_;
   bool processing_ = false;
   TimerId tick_timer_ = 0;
+  TimerId retry_timer_ = 0;
+  std::uint64_t epoch_ = 0;   // bumped when a core is dropped
+  std::uint64_t starts_ = 0;
   DurationUs tick_us_ = ms(10);
   Index applied_ = 0;
   Role last_role_ = Role::follower;

@@ -271,6 +271,15 @@ void StrongVariables::on_role(Role role, Term) {
   for (const auto& [id, ex] : reads) answer(ex.origin, ex.req, StrongOutcome::refused, "", "leadership lost");
 }
 
+void StrongVariables::reset() {
+  // Proposals and reads of the dropped core: their origins time out (info, or fail for reads).
+  state_.clear();
+  proposals_.clear();
+  reads_.clear();
+  reads_ready_.clear();
+  if (ctx_.tracing()) ctx_.emit(TraceEvent("strong_state").with("index", std::int64_t{0}).with("vars", RawJson{"{}"}));
+}
+
 // ---- snapshots ----
 
 Bytes StrongVariables::snapshot() const {

@@ -68,6 +68,7 @@ class StrongVariables : public Service, public StateMachine {
   Status restore(const Bytes& data, Index index) override;
   void on_role(Role role, Term term) override;
   void on_read(const ReadState& rs) override;
+  void reset() override;
 
  private:
   struct Pending {  // at the origin
