@@ -1,8 +1,10 @@
 // `mabeam trace summary|perfetto|dot TRACE [-o OUT]` (DESIGN.md, "Command line"): reads a
 // trace with the strict reader (sim/trace_reader.h) and writes one of the conversions of
 // sim/trace_convert.h. `mabeam trace merge TRACE... [-o OUT]` puts the traces of several real
-// nodes on one clock in one trace (sim/trace_merge.h). Exit 0 on success; 2 on a bad command
-// line, a missing or malformed trace, or an output file that cannot be written.
+// nodes on one clock in one trace (sim/trace_merge.h). `mabeam trace history TRACE [--var V]`
+// writes the client operations on strong variables as a history for `mabeam lincheck`
+// (sim/lincheck/trace_history.h). Exit 0 on success; 2 on a bad command line, a missing or
+// malformed trace, or an output file that cannot be written.
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <functional>
@@ -10,6 +12,8 @@
 #include <string>
 
 #include "app/commands.h"
+#include "sim/lincheck/history.h"
+#include "sim/lincheck/trace_history.h"
 #include "sim/trace_convert.h"
 #include "sim/trace_merge.h"
 #include "sim/trace_reader.h"
@@ -34,6 +38,10 @@ const char* kFooter =
     "            clusters; render with `dot -Tsvg OUT.dot -o OUT.svg`\n"
     "  merge     the traces of several real nodes (one file each) as one trace, on one clock\n"
     "            (each real trace's header has the wall clock at its start); for the viewer\n"
+    "  history   the operations on strong variables (op_invoke/op_complete events) as a\n"
+    "            history in Jepsen's conventions, JSON Lines in real-time order, for\n"
+    "            `mabeam lincheck` (docs/lincheck.md); --var V: that variable's, for the\n"
+    "            cas-register model; without: every strong variable as a key of one kv history\n"
     "\n"
     "TRACE is a trace file in the mabeam JSON Lines format (docs/trace-format.md), or - for\n"
     "standard input. The output goes to standard output unless -o is given.\n"
@@ -43,13 +51,15 @@ const char* kFooter =
     "  mabeam trace perfetto run.jsonl -o run.perfetto.json\n"
     "  mabeam trace dot run.jsonl | dot -Tpng -o topology.png\n"
     "  mabeam trace merge n1.jsonl n2.jsonl n3.jsonl -o cluster.jsonl && mabeam-viz cluster.jsonl\n"
+    "  mabeam trace history run.jsonl --var x | mabeam lincheck -\n"
+    "  mabeam trace history run.jsonl -o ops.jsonl && mabeam lincheck ops.jsonl --model kv\n"
     "\n"
     "exit codes: 0 done, 2 bad command line, unreadable or malformed trace, unwritable output\n";
 
 }  // namespace
 
 int cmd_trace(int argc, char** argv) {
-  CLI::App app{"Summarize a mabeam trace, convert it to Perfetto JSON or Graphviz DOT, or merge real nodes' traces.",
+  CLI::App app{"Summarize a mabeam trace, convert it to Perfetto JSON, Graphviz DOT or a history, or merge real nodes' traces.",
                "mabeam trace"};
   app.footer(kFooter);
   app.require_subcommand(1, 1);
@@ -75,6 +85,11 @@ int cmd_trace(int argc, char** argv) {
   CLI::App* merge = app.add_subcommand("merge", "merge the traces of several real nodes into one, on one clock");
   merge->add_option("TRACE", merge_paths, "trace files of real nodes (at least two)")->required();
   merge->add_option("-o,--output", out_path, "write here instead of standard output");
+  std::string var;
+  CLI::App* history_cmd = app.add_subcommand("history", "write the operations on strong variables as a history for mabeam lincheck");
+  history_cmd->add_option("TRACE", trace_path, "trace file (JSON Lines), or - for standard input")->required();
+  history_cmd->add_option("--var", var, "only this variable (a cas-register history); default: every one, as kv keys");
+  history_cmd->add_option("-o,--output", out_path, "write here instead of standard output");
 
   try {
     app.parse(argc, argv);
@@ -132,6 +147,22 @@ int cmd_trace(int argc, char** argv) {
       return kExitBadInput;
     }
     return emit([&](std::ostream& out) { out << *merged; });
+  }
+
+  if (app.got_subcommand("history")) {
+    auto trace = read(trace_path);
+    if (!trace) return kExitBadInput;
+    auto ops = lincheck::history_from_trace(*trace, var);
+    if (!ops) {
+      std::cerr << "mabeam trace history: " << trace_path << ": " << ops.status().message() << '\n';
+      return kExitBadInput;
+    }
+    if (ops->ops.empty()) {
+      std::cerr << "mabeam trace history: " << trace_path << ": no operations"
+                << (var.empty() ? std::string(" on strong variables") : " on " + var)
+                << " (no op_invoke events" << (var.empty() ? std::string() : " with var " + var) << ")\n";
+    }
+    return emit([&](std::ostream& out) { lincheck::write_history(*ops, out); });
   }
 
   const Form* form = nullptr;

@@ -9,6 +9,7 @@ int cmd_check(int argc, char** argv);
 int cmd_sweep(int argc, char** argv);
 int cmd_shrink(int argc, char** argv);
 int cmd_trace(int argc, char** argv);
+int cmd_lincheck(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_node(int argc, char** argv);
 int cmd_portmap(int argc, char** argv);

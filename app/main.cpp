@@ -18,7 +18,8 @@ const char* kUsage =
     "  sweep FILE      run a scenario over many seeds (--swarm: each with its own drawn faults),\n"
     "                  print failing seeds and how to replay them; --merge joins shard results\n"
     "  shrink FILE     shrink a failing scenario to a smaller one that fails the same check\n"
-    "  trace           summarize a trace or convert it to Perfetto JSON or Graphviz DOT\n"
+    "  trace           summarize a trace, convert it (Perfetto JSON, Graphviz DOT, a history), merge traces\n"
+    "  lincheck FILE   check a history (mabeam's or any system's) for linearizability\n"
     "  bench           run the benchmark suite\n"
     "  node            run one real node\n"
     "  portmap         run the port mapper (name -> address registry, like Erlang's EPMD)\n"
@@ -46,8 +47,9 @@ int main(int argc, char** argv) {
     const char* name;
     int (*fn)(int, char**);
   };
-  static const Entry entries[] = {{"sim", cmd_sim},     {"check", cmd_check}, {"sweep", cmd_sweep}, {"shrink", cmd_shrink}, {"trace", cmd_trace},
-                                  {"bench", cmd_bench}, {"node", cmd_node},   {"portmap", cmd_portmap}};
+  static const Entry entries[] = {{"sim", cmd_sim},         {"check", cmd_check},       {"sweep", cmd_sweep},
+                                  {"shrink", cmd_shrink},   {"trace", cmd_trace},       {"lincheck", cmd_lincheck},
+                                  {"bench", cmd_bench},     {"node", cmd_node},         {"portmap", cmd_portmap}};
   for (const auto& e : entries) {
     if (cmd == e.name) {
       std::string prog = std::string("mabeam ") + e.name;

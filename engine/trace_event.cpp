@@ -7,6 +7,30 @@
 
 namespace mabeam {
 
+TraceEvent& TraceEvent::with(std::string key, std::int64_t v) {
+  fields.emplace_back(std::move(key), FieldValue{v});
+  return *this;
+}
+TraceEvent& TraceEvent::with(std::string key, int v) { return with(std::move(key), std::int64_t{v}); }
+TraceEvent& TraceEvent::with(std::string key, std::uint64_t v) { return with(std::move(key), static_cast<std::int64_t>(v)); }
+TraceEvent& TraceEvent::with(std::string key, double v) {
+  fields.emplace_back(std::move(key), FieldValue{v});
+  return *this;
+}
+TraceEvent& TraceEvent::with(std::string key, bool v) {
+  fields.emplace_back(std::move(key), FieldValue{v});
+  return *this;
+}
+TraceEvent& TraceEvent::with(std::string key, std::string v) {
+  fields.emplace_back(std::move(key), FieldValue{std::move(v)});
+  return *this;
+}
+TraceEvent& TraceEvent::with(std::string key, const char* v) { return with(std::move(key), std::string(v)); }
+TraceEvent& TraceEvent::with(std::string key, RawJson v) {
+  fields.emplace_back(std::move(key), FieldValue{std::move(v)});
+  return *this;
+}
+
 void append_json_string(std::string& out, const std::string& s) {
   static const char* hex = "0123456789abcdef";
   out.push_back('"');

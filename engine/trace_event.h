@@ -23,20 +23,16 @@ struct TraceEvent {
   std::vector<std::pair<std::string, FieldValue>> fields;
 
   explicit TraceEvent(std::string kind) : ev(std::move(kind)) {}
-  TraceEvent& with(std::string key, std::int64_t v) { return add(std::move(key), FieldValue{v}); }
-  TraceEvent& with(std::string key, int v) { return add(std::move(key), FieldValue{std::int64_t{v}}); }
-  TraceEvent& with(std::string key, std::uint64_t v) { return add(std::move(key), FieldValue{static_cast<std::int64_t>(v)}); }
-  TraceEvent& with(std::string key, double v) { return add(std::move(key), FieldValue{v}); }
-  TraceEvent& with(std::string key, bool v) { return add(std::move(key), FieldValue{v}); }
-  TraceEvent& with(std::string key, std::string v) { return add(std::move(key), FieldValue{std::move(v)}); }
-  TraceEvent& with(std::string key, const char* v) { return add(std::move(key), FieldValue{std::string(v)}); }
-  TraceEvent& with(std::string key, RawJson v) { return add(std::move(key), FieldValue{std::move(v)}); }
-
- private:
-  TraceEvent& add(std::string key, FieldValue v) {
-    fields.emplace_back(std::move(key), std::move(v));
-    return *this;
-  }
+  // Out of line (trace_event.cpp): GCC 12 reports a false -Wmaybe-uninitialized inside
+  // std::variant when these are inlined into a caller that builds a field in place.
+  TraceEvent& with(std::string key, std::int64_t v);
+  TraceEvent& with(std::string key, int v);
+  TraceEvent& with(std::string key, std::uint64_t v);
+  TraceEvent& with(std::string key, double v);
+  TraceEvent& with(std::string key, bool v);
+  TraceEvent& with(std::string key, std::string v);
+  TraceEvent& with(std::string key, const char* v);
+  TraceEvent& with(std::string key, RawJson v);
 };
 
 // Appends `s` to `out` as a JSON string literal (quotes and escapes included).

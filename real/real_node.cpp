@@ -1,9 +1,4 @@
 // The node daemon: assembly, lifecycle and endpoints (see real_node.h).
-// GCC 12 reports a false -Wmaybe-uninitialized inside std::variant when a TraceEvent field is
-// built inline here (the variant is always initialized); clang and later GCCs do not.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include "real/real_node.h"
 
 #include <boost/asio/executor_work_guard.hpp>

@@ -1,9 +1,4 @@
 // The TCP transport (see transport.h).
-// GCC 12 reports a false -Wmaybe-uninitialized inside std::variant when a TraceEvent field is
-// built inline here (the variant is always initialized); clang and later GCCs do not.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include "real/transport.h"
 
 #include <boost/asio/connect.hpp>

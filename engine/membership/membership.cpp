@@ -100,7 +100,7 @@ void Membership::finish_join() {
   joined_ = true;
   if (self_state_ == MemberState::joining) self_state_ = MemberState::active;
   trace_member(ctx_.self(), MemberState::active, incarnation_);
-  queue_.enqueue(self_update());
+  spread(self_update());
   // Tell the members directly (up to kAnnounceMax of them; gossip carries it further), so a
   // restarted node, which they may hold down, is active everywhere at once.
   for (const auto& to : pick(names_in({MemberState::active, MemberState::suspect, MemberState::down}), kAnnounceMax))
@@ -123,7 +123,7 @@ void Membership::set_load(double load, std::uint32_t agents) {
   info_.load = load;
   info_.agents = agents;
   ++incarnation_;  // newer news about the same node needs a newer incarnation to win
-  queue_.enqueue(self_update());
+  spread(self_update());
 }
 
 // ---- join, anti-entropy, gossip --------------------------------------------------------
@@ -138,7 +138,7 @@ void Membership::on_join(const std::string& from, swim::Join&& m) {
 void Membership::on_push_pull(const std::string& from, swim::PushPull&& m) {
   if (stopped_) return;
   auto it = members_.find(from);
-  if (it != members_.end()) it->second.last_heard = ctx_.now();
+  if (it != members_.end()) contact_with(from, it->second);
   const std::uint64_t before = incarnation_;
   merge(m.states, true, from);
   // Any completed exchange of full state joins the cluster, not only a seed's answer.
@@ -181,7 +181,7 @@ void Membership::heard_from(const std::string& from) {
   if (from == ctx_.self()) return;
   auto it = members_.find(from);
   if (it != members_.end()) {
-    it->second.last_heard = ctx_.now();
+    contact_with(from, it->second);
     if (it->second.state != MemberState::down) return;
   }
   // A stranger, or a node we hold down, is talking to us: exchange full state so whichever
@@ -206,13 +206,12 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
     // tell the accuser and whoever told us straight away (buddy system), since the gossip
     // may go round the other way.
     if ((u.state != GossipState::alive && u.incarnation >= incarnation_) || u.incarnation > incarnation_) {
-      refute(u.incarnation);
+      std::vector<std::string> tell;
       if (u.state != GossipState::alive) {
-        std::vector<std::string> tell;
         if (!u.from.empty() && u.from != ctx_.self()) tell.push_back(u.from);
         if (!sender.empty() && sender != ctx_.self() && sender != u.from) tell.push_back(sender);
-        for (const auto& to : tell) ctx_.send_msg(to, swim::Gossip{{self_update()}});
       }
+      refute(u.incarnation, tell);
     }
     return;
   }
@@ -237,7 +236,7 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
       set_state(u.node, m, MemberState::active);
       Update fwd = u;
       fwd.from.clear();
-      queue_.enqueue(std::move(fwd));
+      spread(std::move(fwd));
       return;
     }
     case GossipState::suspect: {
@@ -251,6 +250,10 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
       return;
     }
     case GossipState::dead: {
+      if (it != members_.end() && is_live(it->second.state) && stale(u, it->second)) {
+        node_.metrics().inc("membership_stale_accusations_total");
+        return;
+      }
       if (from_push_pull && it != members_.end() && is_live(it->second.state) &&
           u.incarnation >= it->second.incarnation) {
         // A peer's full state says dead: suspect first (the peer is the accuser), and let
@@ -269,9 +272,10 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
         return;
       }
       m.incarnation = u.incarnation;
+      m.accused_at = ctx_.now() - u.age;
       clear_suspicion(u.node);
       set_state(u.node, m, MemberState::down);
-      queue_.enqueue(Update{u.node, u.incarnation, GossipState::dead, u.from, {}});
+      spread(Update{u.node, u.incarnation, GossipState::dead, u.from, {}, u.age});
       return;
     }
     case GossipState::left: {
@@ -281,7 +285,7 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
       m.incarnation = u.incarnation;
       clear_suspicion(u.node);
       set_state(u.node, m, MemberState::left);
-      queue_.enqueue(Update{u.node, u.incarnation, GossipState::left, "", {}});
+      spread(Update{u.node, u.incarnation, GossipState::left, "", {}, 0});
       return;
     }
   }
@@ -292,28 +296,41 @@ void Membership::apply_suspect(const Update& u) {
   if (it == members_.end()) return;  // a suspicion of a node not known here: it may be gone
   Member& m = it->second;
   if (u.incarnation < m.incarnation || m.state == MemberState::down || m.state == MemberState::left) return;
+  if (stale(u, m)) {
+    node_.metrics().inc("membership_stale_accusations_total");
+    return;
+  }
   if (m.state == MemberState::suspect) {
     if (u.incarnation == m.incarnation) {
-      confirm_suspicion(u.node, u.from);
+      confirm_suspicion(u.node, u.from, u.age);
       return;
     }
     clear_suspicion(u.node);
   }
   m.incarnation = u.incarnation;
+  m.accused_at = ctx_.now() - u.age;
   start_suspicion(u.node, m, u.from);
   set_state(u.node, m, MemberState::suspect, u.from);
-  const Update news{u.node, u.incarnation, GossipState::suspect, u.from, {}};
-  queue_.enqueue(news);
+  const Update news{u.node, u.incarnation, GossipState::suspect, u.from, {}, u.age};
+  spread(news);
   // Buddy system: the accuser tells the suspect directly, so a live one refutes at once.
   if (u.from == ctx_.self()) ctx_.send_msg(u.node, swim::Gossip{{news}});
 }
 
-void Membership::refute(std::uint64_t seen) {
+void Membership::refute(std::uint64_t seen, const std::vector<std::string>& tell) {
   incarnation_ = std::max(incarnation_, seen) + 1;
   node_.metrics().inc("membership_refutations_total");
   change_health(+1);
-  queue_.enqueue(self_update());
+  spread(self_update());
   if (ctx_.tracing()) ctx_.emit(TraceEvent("refute").with("incarnation", incarnation_));
+  // The refutation goes straight to `tell` (the accuser and who told us) and to up to
+  // kAnnounceMax members, so it outruns the accusation's gossip: a death declared by an
+  // accuser who cannot hear us (a one-way cut) then meets our newer incarnation everywhere.
+  std::vector<std::string> to = tell;
+  for (auto& n : pick(names_in({MemberState::active, MemberState::suspect}), kAnnounceMax))
+    if (std::find(to.begin(), to.end(), n) == to.end()) to.push_back(std::move(n));
+  const swim::Gossip news{{self_update()}};
+  for (const auto& n : to) ctx_.send_msg(n, news);
 }
 
 void Membership::start_suspicion(const std::string& node, Member& m, const std::string& accuser) {
@@ -331,14 +348,19 @@ void Membership::start_suspicion(const std::string& node, Member& m, const std::
   schedule_suspicion(node, slot);
 }
 
-void Membership::confirm_suspicion(const std::string& node, const std::string& accuser) {
+bool Membership::stale(const Update& u, const Member& m) const {
+  // Strictly after: our own accusation (age 0) is never older than our last contact.
+  return m.contact > ctx_.now() - u.age;
+}
+
+void Membership::confirm_suspicion(const std::string& node, const std::string& accuser, DurationUs age) {
   auto it = suspicions_.find(node);
   if (it == suspicions_.end() || accuser.empty()) return;
   if (!it->second.accusers.insert(accuser).second) return;
   node_.metrics().inc("membership_suspicion_confirmations_total");
   schedule_suspicion(node, it->second);
   // A new independent accuser is news worth passing on.
-  queue_.enqueue(Update{node, it->second.incarnation, GossipState::suspect, accuser, {}});
+  spread(Update{node, it->second.incarnation, GossipState::suspect, accuser, {}, age});
 }
 
 DurationUs Membership::suspicion_timeout(const std::string& node) const {
@@ -363,16 +385,35 @@ void Membership::on_suspicion_timeout(const std::string& node, std::uint64_t inc
   if (stopped_) return;
   auto it = members_.find(node);
   if (it == members_.end() || it->second.state != MemberState::suspect || it->second.incarnation != incarnation) return;
+  Member& m = it->second;
   suspicions_.erase(node);
+  if (m.contact > m.accused_at) {  // it spoke to us since it was accused: alive
+    contact_with(node, m);
+    return;
+  }
   node_.metrics().inc("membership_declared_down_total");
-  declare_down(node, it->second, nullptr);
+  declare_down(node, m, nullptr, m.accused_at);
 }
 
-void Membership::declare_down(const std::string& node, Member& m, const char* why) {
+void Membership::contact_with(const std::string& node, Member& m) {
+  m.last_heard = m.contact = ctx_.now();
+  // A suspect that talks to us directly is alive: our suspicion is stale, whatever the
+  // others still gossip (they are told the same way, or it refutes when it hears of it).
+  if (m.state == MemberState::suspect && m.contact > m.accused_at) {
+    clear_suspicion(node);
+    node_.metrics().inc("membership_suspicions_dropped_on_contact_total");
+    set_state(node, m, MemberState::active);
+  }
+}
+
+void Membership::declare_down(const std::string& node, Member& m, const char* why, TimeUs evidence_since) {
   clear_suspicion(node);
+  // The death dates from when the evidence began (the suspicion, or the refused probe):
+  // a member that heard from the node since then knows better and ignores it.
+  m.accused_at = evidence_since;
   set_state(node, m, MemberState::down, ctx_.self(), why);
-  const Update news{node, m.incarnation, GossipState::dead, ctx_.self(), {}};
-  queue_.enqueue(news);
+  const Update news{node, m.incarnation, GossipState::dead, ctx_.self(), {}, ctx_.now() - evidence_since};
+  spread(news);
   // The one who decides tells the members directly (up to kAnnounceMax; gossip carries it
   // further), so every node sees the death within a round trip rather than a few probe
   // rounds. Deaths are rare; this costs a message per member told, once.
@@ -435,12 +476,13 @@ void Membership::trace_member(const std::string& subject, MemberState s, std::ui
 }
 
 Update Membership::self_update() const {
-  return Update{ctx_.self(), incarnation_, stopped_ ? GossipState::left : GossipState::alive, "", info_};
+  return Update{ctx_.self(), incarnation_, stopped_ ? GossipState::left : GossipState::alive, "", info_, 0};
 }
 
 Update Membership::update_of(const std::string& node, const Member& m) const {
-  Update u{node, m.incarnation, gossip_state(m.state), "", {}};
+  Update u{node, m.incarnation, gossip_state(m.state), "", {}, 0};
   if (u.state == GossipState::alive) u.info = m.info;
+  if (u.state == GossipState::suspect || u.state == GossipState::dead) u.age = ctx_.now() - m.accused_at;
   return u;
 }
 
@@ -452,7 +494,9 @@ std::vector<Update> Membership::full_state() const {
   return out;
 }
 
-std::vector<Update> Membership::piggyback() { return queue_.take(config_.piggyback_bytes_max, retransmit_limit()); }
+std::vector<Update> Membership::piggyback() { return queue_.take(config_.piggyback_bytes_max, retransmit_limit(), ctx_.now()); }
+
+void Membership::spread(Update u) { queue_.enqueue(std::move(u), ctx_.now()); }
 
 int Membership::retransmit_limit() const { return swim::retransmit_limit(config_.retransmit_mult, cluster_size()); }
 

@@ -150,6 +150,8 @@ class Membership : public Service, public MembershipView {
     std::uint64_t incarnation = 0;
     TimeUs last_heard = 0;
     TimeUs since = 0;  // when the member entered its state
+    TimeUs contact = -1;     // last message from it directly (or its ack relayed for our probe)
+    TimeUs accused_at = 0;   // suspect or down: when the accusation in force was made
     swim::NodeInfo info;
   };
   struct Suspicion {
@@ -169,6 +171,7 @@ class Membership : public Service, public MembershipView {
     bool indirect_sent = false;      // PingReqs went out
     std::size_t helpers = 0;         // how many members were asked to probe indirectly
     bool refused = false;            // our own connection attempt was refused
+    TimeUs started = 0;
     std::set<std::string> refusing;  // helpers that answered with a Nack
   };
   struct Relay {
@@ -205,15 +208,19 @@ class Membership : public Service, public MembershipView {
   void merge(const std::vector<swim::Update>& updates, bool from_push_pull, const std::string& sender);
   void apply(const swim::Update& u, bool from_push_pull, const std::string& sender);
   void apply_suspect(const swim::Update& u);
-  void refute(std::uint64_t seen);
+  void refute(std::uint64_t seen, const std::vector<std::string>& tell = {});
   void start_suspicion(const std::string& node, Member& m, const std::string& accuser);
-  void confirm_suspicion(const std::string& node, const std::string& accuser);
+  void confirm_suspicion(const std::string& node, const std::string& accuser, DurationUs age);
+  // An accusation made before our last direct contact with its subject: we know better.
+  bool stale(const swim::Update& u, const Member& m) const;
   void schedule_suspicion(const std::string& node, Suspicion& s);
   void on_suspicion_timeout(const std::string& node, std::uint64_t incarnation);
   void clear_suspicion(const std::string& node);
   // This node decides `node` is down (its suspicion timed out, or refusals settled it): marks
   // it, gossips it, and tells the members directly.
-  void declare_down(const std::string& node, Member& m, const char* why);
+  void declare_down(const std::string& node, Member& m, const char* why, TimeUs evidence_since);
+  // A message (or an ack for our probe) came from `node` itself.
+  void contact_with(const std::string& node, Member& m);
   void set_state(const std::string& node, Member& m, MemberState to, const std::string& accuser = "",
                  const char* why = nullptr);
   void reap(const std::string& node, TimeUs since);
@@ -224,6 +231,8 @@ class Membership : public Service, public MembershipView {
   swim::Update update_of(const std::string& node, const Member& m) const;
   std::vector<swim::Update> full_state() const;
   std::vector<swim::Update> piggyback();
+  // Queues an update for piggybacking (the transmit queue).
+  void spread(swim::Update u);
   // What a ping to `target` carries: the piggyback, led by `target`'s suspicion if we hold one.
   std::vector<swim::Update> ping_updates(const std::string& target);
   std::vector<std::string> pick(std::vector<std::string> from, std::size_t k);

@@ -1,6 +1,8 @@
 // Encoding of SWIM updates (see messages.h).
 #include "engine/membership/messages.h"
 
+#include <algorithm>
+
 namespace mabeam::swim {
 
 namespace {
@@ -9,6 +11,7 @@ constexpr std::size_t kCapabilitiesMax = 256;
 constexpr std::size_t kResourcesMax = 256;
 // node, incarnation, state, from, capability count, resource count, load, agents.
 constexpr std::size_t kUpdateBytesMin = 1 + 1 + 1 + 1 + 1 + 1 + 8 + 1;
+constexpr DurationUs kAgeMax = sec(30LL * 24 * 3600);  // older news than this is garbage
 }  // namespace
 
 const char* to_string(GossipState s) {
@@ -35,9 +38,10 @@ void encode_update(Writer& w, const Update& u) {
   }
   w.f64(u.info.load);
   w.varint(u.info.agents);
+  w.varint(static_cast<std::uint64_t>(std::max<DurationUs>(0, u.age)));
 }
 
-bool decode_update(Reader& r, Update& u) {
+bool decode_update(Reader& r, Update& u, std::uint8_t version) {
   std::uint8_t state = 0;
   if (!r.str(u.node, kNameBytesMax) || !r.varint(u.incarnation) || !r.u8(state)) return false;
   if (state > static_cast<std::uint8_t>(GossipState::left)) return r.fail("update: unknown member state " + std::to_string(state));
@@ -60,6 +64,13 @@ bool decode_update(Reader& r, Update& u) {
   if (!r.f64(u.info.load) || !r.varint(agents)) return false;
   if (agents > 0xffffffffu) return r.fail("update: agent count out of range");
   u.info.agents = static_cast<std::uint32_t>(agents);
+  u.age = 0;
+  if (version >= 2) {
+    std::uint64_t age = 0;
+    if (!r.varint(age)) return false;
+    if (age > static_cast<std::uint64_t>(kAgeMax)) return r.fail("update: age out of range");
+    u.age = static_cast<DurationUs>(age);
+  }
   return true;
 }
 
@@ -68,12 +79,12 @@ void encode_updates(Writer& w, const std::vector<Update>& us) {
   for (const auto& u : us) encode_update(w, u);
 }
 
-bool decode_updates(Reader& r, std::vector<Update>& us) {
+bool decode_updates(Reader& r, std::vector<Update>& us, std::uint8_t version) {
   std::size_t n = 0;
   if (!r.count(n, kUpdateBytesMin)) return false;
   us.resize(n);
   for (auto& u : us)
-    if (!decode_update(r, u)) return false;
+    if (!decode_update(r, u, version)) return false;
   return true;
 }
 

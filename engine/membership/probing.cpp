@@ -26,7 +26,7 @@ void Membership::tick() {
     // shortens its suspicion (Lifeguard).
     auto it = members_.find(probe_.target);
     if (it != members_.end() && is_live(it->second.state))
-      apply_suspect(Update{probe_.target, it->second.incarnation, GossipState::suspect, ctx_.self(), {}});
+      apply_suspect(Update{probe_.target, it->second.incarnation, GossipState::suspect, ctx_.self(), {}, 0});
   }
   probe_.active = false;
 
@@ -53,6 +53,7 @@ void Membership::tick() {
     probe_.active = true;
     probe_.seq = ++seq_;
     probe_.target = target;
+    probe_.started = ctx_.now();
     node_.metrics().inc("membership_probes_total");
     ctx_.send_msg(target, swim::Ping{probe_.seq, target, ping_updates(target)});
     const std::uint64_t seq = probe_.seq;
@@ -82,7 +83,8 @@ std::vector<Update> Membership::ping_updates(const std::string& target) {
   if (it != members_.end() && it->second.state == MemberState::suspect) {
     updates.erase(std::remove_if(updates.begin(), updates.end(), [&](const Update& u) { return u.node == target; }),
                   updates.end());
-    updates.insert(updates.begin(), Update{target, it->second.incarnation, GossipState::suspect, ctx_.self(), {}});
+    updates.insert(updates.begin(), Update{target, it->second.incarnation, GossipState::suspect, ctx_.self(), {},
+                                           ctx_.now() - it->second.accused_at});
   }
   return updates;
 }
@@ -107,6 +109,7 @@ void Membership::hint_unreachable(const std::string& name) {
   h.active = true;
   h.seq = seq;
   h.target = name;
+  h.started = ctx_.now();
   node_.metrics().inc("membership_hint_probes_total");
   ctx_.send_msg(name, swim::Ping{seq, name, ping_updates(name)});
   ctx_.after(scaled(config_.probe_timeout), [this, seq] {
@@ -126,7 +129,7 @@ void Membership::on_hint_probe_end(std::uint64_t seq) {
   auto it = members_.find(probe.target);
   if (it == members_.end() || !is_live(it->second.state)) return;
   node_.metrics().inc("membership_hint_probes_failed_total");
-  apply_suspect(Update{probe.target, it->second.incarnation, GossipState::suspect, ctx_.self(), {}});
+  apply_suspect(Update{probe.target, it->second.incarnation, GossipState::suspect, ctx_.self(), {}, 0});
 }
 
 void Membership::hint_refused(const std::string& name) {
@@ -171,7 +174,7 @@ void Membership::weigh_refusals(Probe& p) {
   if (it == members_.end() || !is_live(it->second.state)) return;
   p.acked = true;  // settled: the probe's end must not also suspect it
   node_.metrics().inc("membership_declared_down_refused_total");
-  declare_down(p.target, it->second, "refused");
+  declare_down(p.target, it->second, "refused", p.started);
 }
 
 // ---- pings, acks, ping-requests --------------------------------------------------------
@@ -199,6 +202,7 @@ void Membership::on_ack(const std::string& from, swim::Ack&& m) {
   merge(m.updates, false, from);
   if (auto h = hint_probes_.find(m.seq); h != hint_probes_.end()) {
     h->second.acked = true;
+    if (auto t = members_.find(h->second.target); t != members_.end()) contact_with(t->first, t->second);
     return;
   }
   auto relay = relays_.find(m.seq);
@@ -210,6 +214,8 @@ void Membership::on_ack(const std::string& from, swim::Ack&& m) {
   if (probe_.active && !probe_.acked && m.seq == probe_.seq) {
     probe_.acked = true;
     change_health(-1);
+    // Relayed or not, the ack is the target's own answer to us.
+    if (auto t = members_.find(probe_.target); t != members_.end()) contact_with(t->first, t->second);
   }
 }
 

@@ -6,16 +6,17 @@
 
 namespace mabeam::swim {
 
-void TransmitQueue::enqueue(Update u) {
+void TransmitQueue::enqueue(Update u, TimeUs now) {
   Item item;
-  item.bytes = encoded_bytes(u);
+  item.bytes = encoded_bytes(u) + 2;  // room for the age to grow by a few varint bytes
   item.id = next_id_++;
+  item.enqueued_at = now;
   item.update = std::move(u);
   const std::string key = item.update.node;
   items_[key] = std::move(item);
 }
 
-std::vector<Update> TransmitQueue::take(std::size_t bytes_max, int transmits_max) {
+std::vector<Update> TransmitQueue::take(std::size_t bytes_max, int transmits_max, TimeUs now) {
   std::vector<Item*> order;
   order.reserve(items_.size());
   for (auto& [name, item] : items_) order.push_back(&item);
@@ -30,6 +31,8 @@ std::vector<Update> TransmitQueue::take(std::size_t bytes_max, int transmits_max
     if (used + item->bytes > bytes_max) continue;  // a smaller one further on may still fit
     used += item->bytes;
     out.push_back(item->update);
+    if (out.back().state == GossipState::suspect || out.back().state == GossipState::dead)
+      out.back().age += std::max<DurationUs>(0, now - item->enqueued_at);
     if (++item->transmits >= transmits_max) done.push_back(item->update.node);
   }
   for (const auto& n : done) items_.erase(n);

@@ -18,11 +18,12 @@ namespace mabeam::swim {
 
 class TransmitQueue {
  public:
-  // Queues `u`, replacing any update about the same node.
-  void enqueue(Update u);
-  // Picks updates for one message: at most `bytes_max` encoded bytes in all. Each picked
-  // update counts one transmission and leaves the queue after `transmits_max` of them.
-  std::vector<Update> take(std::size_t bytes_max, int transmits_max);
+  // Queues `u` at local time `now`, replacing any update about the same node.
+  void enqueue(Update u, TimeUs now);
+  // Picks updates for one message sent at `now`: at most `bytes_max` encoded bytes in all.
+  // Each picked update counts one transmission and leaves the queue after `transmits_max`
+  // of them. An accusation's age grows by the time it waited here.
+  std::vector<Update> take(std::size_t bytes_max, int transmits_max, TimeUs now);
   // Drops the queued update about `node`, if any.
   void erase(const std::string& node) { items_.erase(node); }
   std::size_t size() const { return items_.size(); }
@@ -35,6 +36,7 @@ class TransmitQueue {
     int transmits = 0;
     std::uint64_t id = 0;  // insertion order: larger is newer
     std::size_t bytes = 0;
+    TimeUs enqueued_at = 0;
   };
   std::map<std::string, Item> items_;
   std::uint64_t next_id_ = 1;

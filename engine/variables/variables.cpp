@@ -1,9 +1,4 @@
 // The variables service (see variables.h).
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports a false -Wmaybe-uninitialized inside std::variant's move when it inlines
-// TraceEvent::with() here (the variant is always initialised by its constructor).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include "engine/variables/variables.h"
 
 #include <algorithm>

@@ -308,17 +308,24 @@ TEST_CASE("membership: each update is piggybacked at most retransmit_limit times
 
 TEST_CASE("membership: the transmit queue prefers least-sent then newest updates within the byte budget", "[membership]") {
   TransmitQueue q;
-  q.enqueue(Update{"a", 1, GossipState::alive, "", {}});
-  q.enqueue(Update{"b", 1, GossipState::alive, "", {}});
-  auto first = q.take(encoded_bytes(Update{"a", 1, GossipState::alive, "", {}}), 3);
+  q.enqueue(Update{"a", 1, GossipState::alive, "", {}, 0}, 0);
+  q.enqueue(Update{"b", 1, GossipState::alive, "", {}, 0}, 0);
+  // Each update is budgeted with two bytes of room for its age to grow.
+  auto first = q.take(encoded_bytes(Update{"a", 1, GossipState::alive, "", {}, 0}) + 2, 3, 0);
   REQUIRE(first.size() == 1);
   CHECK(first[0].node == "b");  // newest first
-  auto second = q.take(1000, 3);
+  auto second = q.take(1000, 3, 0);
   REQUIRE(second.size() == 2);
   CHECK(second[0].node == "a");  // least sent first
-  q.enqueue(Update{"a", 2, GossipState::suspect, "x", {}});  // replaces, with a fresh count
+  q.enqueue(Update{"a", 2, GossipState::suspect, "x", {}, ms(30)}, sec(1));  // replaces, with a fresh count
   CHECK(q.transmits("a") == 0);
   CHECK(q.size() == 2);
+  // An accusation ages by the time it waited in the queue; b leaves after its third send.
+  auto third = q.take(1000, 3, sec(1) + ms(250));
+  REQUIRE(third.size() == 2);
+  CHECK(third[0].node == "a");
+  CHECK(third[0].age == ms(280));
+  CHECK(q.size() == 1);
   CHECK(retransmit_limit(4, 50) == 8);
   CHECK(retransmit_limit(4, 500) == 12);
 }
