@@ -55,7 +55,6 @@ const char* unbuilt_verb_service(const std::string& verb) {
 }
 
 const char* unbuilt_check_service(const std::string& check) {
-  if (check == "linearizable") return "linearizability checker (mabeam lincheck)";
   if (check == "agent_unique" || check == "agent_reachable") return "agents";
   return nullptr;
 }
@@ -92,7 +91,8 @@ const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
 
 const std::vector<std::string> kCheckNames = {"detected_down",       "no_false_down",       "members_converged",
                                               "readonly_minority",   "variables_converged", "causal_order",
-                                              "session_guarantees",  "single_leader_per_term", "no_lost_writes"};
+                                              "session_guarantees",  "single_leader_per_term", "linearizable",
+                                              "no_lost_writes"};
 
 constexpr std::size_t kWorkloadsMax = 1000;
 constexpr double kWorkloadRateMax = 10000.0;
@@ -617,6 +617,12 @@ class Loader {
         check_keys(c, p, {"check"}, context);
         if (!s_.setup.consensus.wanted())
           fail(cp, "expected a consensus group to judge (a strong variable or config.consensus), found none");
+      } else if (check.check == "linearizable") {
+        check_keys(c, p, {"check", "var"}, context);
+        const std::string vp = child(p, "var");
+        check.var = var_ref(require(c, p, "var", "a strong variable declared in /variables"), vp);
+        if (find_var(check.var)->consistency != vars::Consistency::strong)
+          expected(vp, "a strong variable (only consistency \"strong\" promises linearizability)", c["var"]);
       } else if (check.check == "no_lost_writes") {
         check_keys(c, p, {"check"}, context);
         if (s_.setup.consensus.strong_vars.empty()) fail(cp, "expected strong variables to judge, found none declared");

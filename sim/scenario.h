@@ -104,8 +104,10 @@ struct WorkloadSpec {
 
 struct Check {
   std::string check;        // detected_down, no_false_down, members_converged, readonly_minority, variables_converged,
-                            // causal_order, session_guarantees, single_leader_per_term, no_lost_writes
+                            // causal_order, session_guarantees, single_leader_per_term, linearizable,
+                            // no_lost_writes
   std::string node;         // detected_down
+  std::string var;          // linearizable: the strong variable whose history is judged
   DurationUs within = 0;    // detected_down, readonly_minority (default 5s)
   TimeUs by = 0;            // members_converged, variables_converged
   DurationUs grace = sec(5);  // no_false_down: how far back a fault still explains a down mark

@@ -488,7 +488,6 @@ TEST_CASE("loader: variables, workload, write and read load, and their mistakes 
 
 TEST_CASE("loader: checks whose service is not built yet are refused, naming the service", "[loader]") {
   auto refused = [](const std::string& check) { return error_of(with("/expect/1", {{"check", check}})); };
-  CHECK(refused("linearizable").find("linearizability checker") != std::string::npos);
   // The consensus checks need a consensus group to judge.
   CHECK(refused("single_leader_per_term") ==
         "/expect/1/check: expected a consensus group to judge (a strong variable or config.consensus), found none");
@@ -505,7 +504,8 @@ TEST_CASE("loader: an unknown verb or check lists the valid ones", "[loader]") {
         "disk_fault, join, leave, write, read, cas, add_voter, remove_voter, transfer_leader, found \"explode\"");
   CHECK(error_of(with("/expect/1/check", "all_good")) ==
         "/expect/1/check: expected one of detected_down, no_false_down, members_converged, readonly_minority, "
-        "variables_converged, causal_order, session_guarantees, single_leader_per_term, no_lost_writes, found "
+        "variables_converged, causal_order, session_guarantees, single_leader_per_term, linearizable, no_lost_writes, "
+        "found "
         "\"all_good\"");
 }
 
@@ -708,7 +708,7 @@ TEST_CASE("loader: config.consensus and strong variables are read strictly, erro
   j["events"] = json::array({{{"at", "1s"}, {"do", "cas"}, {"node", "n1"}, {"var", "r"}, {"expected", nullptr}, {"value", 2}},
                              {{"at", "2s"}, {"do", "add_voter"}, {"node", "n5"}},
                              {{"at", "3s"}, {"do", "transfer_leader"}, {"node", "n2"}}});
-  j["expect"] = json::array({{{"check", "single_leader_per_term"}}, {{"check", "no_lost_writes"}}});
+  j["expect"] = json::array({{{"check", "single_leader_per_term"}}, {{"check", "no_lost_writes"}}, {{"check", "linearizable"}, {"var", "r"}}});
   j["config"] = {{"consensus", {{"voters", {"n1", "n2", "n3"}}, {"election_timeout", "300ms"}, {"heartbeat_interval", "30ms"},
                                 {"snapshot_entries", 50}, {"max_inflight", 8}, {"read", "lease"}, {"op_timeout", "1s"}}},
                  {"max_drift", 0.02}};
@@ -724,6 +724,9 @@ TEST_CASE("loader: config.consensus and strong variables are read strictly, erro
   CHECK(c.strong_vars == std::vector<std::string>{"r"});
   CHECK(r->events[0].expected == "null");
   CHECK(r->events[0].value == "2");
+  REQUIRE(r->expect.size() == 3);
+  CHECK(r->expect[2].check == "linearizable");
+  CHECK(r->expect[2].var == "r");
 
   auto err = [&](const std::string& pointer, const json& value) {
     json k = j;
@@ -744,4 +747,16 @@ TEST_CASE("loader: config.consensus and strong variables are read strictly, erro
   CHECK(err("/variables/0/on_minority", "available").find("/variables/0/on_minority: does not apply to a strong variable") == 0);
   CHECK(err("/events/0/value", nullptr) == "/events/0/value: expected a number, a string or a boolean, found null");
   CHECK(err("/events/0/expected", json::array()) == "/events/0/expected: expected a number, a string, a boolean or null, found an empty array");
+  CHECK(err("/expect/2/var", "q") == "/expect/2/var: expected a variable declared in /variables (r), found \"q\"");
+  CHECK(err("/expect/2/var", 7) == "/expect/2/var: expected a variable declared in /variables (r), found 7");
+  CHECK(err("/expect/2", {{"check", "linearizable"}}) ==
+        "/expect/2/var: required key is missing (expected a strong variable declared in /variables)");
+  CHECK(err("/expect/2/within", "1s").find("/expect/2/within: unknown key") == 0);
+  json eventual = j;
+  eventual["variables"].push_back({{"name", "e"}});
+  eventual["expect"][2]["var"] = "e";
+  auto ev = parse_scenario(eventual.dump());
+  REQUIRE_FALSE(ev.is_ok());
+  CHECK(ev.status().message() ==
+        "/expect/2/var: expected a strong variable (only consistency \"strong\" promises linearizability), found \"e\"");
 }
