@@ -144,7 +144,11 @@ void ClientDriver::issue_strong(const std::string& node, const std::string& clie
   ++issued_;
   // The node may crash with the operation open: the client then never hears back, and
   // its process counts as crashed (its operation stays open, as an info would).
-  service->submit(std::move(sop), [this, client](const raft::StrongResult& r) {
+  // An answer that comes after the client gave up on it (a node paused past op_timeout)
+  // belongs to a process the client has left: it must not free or renumber the new one.
+  const std::int64_t process = sop.process;
+  service->submit(std::move(sop), [this, client, process](const raft::StrongResult& r) {
+    if (process_of_[client] != process) return;
     client_busy_.erase(client);
     if (r.type == "info") process_of_[client] = next_process_++;
   });
