@@ -1,12 +1,14 @@
 // The consensus service and strong variables in the simulator: the shipped consensus
 // scenarios hold and replay byte for byte; the minority side's old leader acknowledges no
 // write; each test-only bug switch is found by the check that exists for it within a few
-// hundred seeds; a follower's stale read under the stale_follower_reads switch; a voter
+// hundred seeds (linearizable for stale_follower_reads); a follower's stale read under that
+// switch, which the linearizable check rejects; a voter
 // back with a foreign or empty data directory is refused.
 #include <catch2/catch.hpp>
 
 #include "engine/consensus/service.h"
 #include "engine/consensus/strong.h"
+#include "sim/lincheck/check_linearizable.h"
 #include "sim/runner.h"
 #include "sim/world.h"
 #include "sim_test_util.h"
@@ -95,6 +97,17 @@ TEST_CASE("consensus bug switch ack_before_sync: no_lost_writes finds a lost ack
   CHECK(seed > 0);
 }
 
+TEST_CASE("consensus bug switch stale_follower_reads: linearizable finds a stale read within 300 seeds") {
+  Scenario sc = load("consensus-partition-2-3.json");
+  sc.setup.consensus.config.bugs.stale_follower_reads = true;
+  std::string detail;
+  const auto seed = first_failing(sc, "linearizable x", 300, detail);
+  WARN("stale_follower_reads caught at seed " << seed << ": " << detail);
+  CHECK(seed > 0);
+  CHECK_THAT(detail, Catch::StartsWith("not linearizable: "));
+  CHECK_THAT(detail, Catch::Contains("read"));
+}
+
 TEST_CASE("consensus bug switch stale_follower_reads: a cut-off follower answers a stale read; without it the read fails") {
   for (bool bug : {false, true}) {
     Scenario sc = load("consensus-partition-2-3.json");
@@ -136,10 +149,15 @@ TEST_CASE("consensus bug switch stale_follower_reads: a cut-off follower answers
     INFO("bug " << bug);
     REQUIRE(second_write_ok);
     REQUIRE(reads.size() == 1);
+    const CheckResult lin = check_linearizable(*t, "x");
+    INFO(lin.detail);
     if (bug) {
       CHECK(reads[0] == std::make_pair(std::string("ok"), std::string("1")));  // stale: 2 was acknowledged before
+      CHECK_FALSE(lin.ok);
+      CHECK_THAT(lin.detail, Catch::StartsWith("not linearizable: 2 operations on x cannot be ordered: "));
     } else {
       CHECK(reads[0].first == "fail");  // no leader reachable: nothing to read from
+      CHECK(lin.ok);
     }
   }
 }
