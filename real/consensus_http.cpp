@@ -92,6 +92,7 @@ void serve_strong_variable(Node& node, const std::string& name, const HttpReques
   if (!strong) return reply(text(503, "strong variables need the consensus service, which this node does not run"));
   raft::StrongClientOp op;
   op.var = name;
+  op.process = strong->fresh_process();
   if (req.method == "GET") {
     if (has_query(req.target, "stale=true"))
       return reply(json_response(200, {{"var", name}, {"ok", true}, {"outcome", "ok"}, {"value", value_json(strong->value_of(name))}, {"stale", true}}));

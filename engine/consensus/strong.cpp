@@ -1,6 +1,7 @@
 // Strong variables over the Raft group (see strong.h).
 #include "engine/consensus/strong.h"
 
+#include "engine/rng.h"
 #include "engine/trace_event.h"
 
 namespace mabeam::raft {
@@ -30,6 +31,11 @@ std::string StrongVariables::value_of(const std::string& var) const {
 }
 
 // ---- the origin's side ----
+
+std::int64_t StrongVariables::fresh_process() {
+  const std::uint64_t base = fnv1a64(ctx_.self() + "#" + std::to_string(incarnation_)) & 0x7fffffffULL;
+  return static_cast<std::int64_t>((base << 32) | next_process_++);
+}
 
 void StrongVariables::submit(StrongClientOp op, StrongDone done) {
   const std::uint64_t req = next_req_++;

@@ -58,6 +58,13 @@ class StrongVariables : public Service, public StateMachine {
   bool declares(const std::string& var) const { return vars_.count(var) != 0; }
   // A client operation; `done` runs once (never if the node crashes first).
   void submit(StrongClientOp op, StrongDone done);
+  // A process number for an operation whose client names none (an HTTP request: each is
+  // its own process, as concurrent requests may be open at once). Unique to this node and
+  // incarnation: the top bits are 31 bits of an FNV-1a hash of name and incarnation, the
+  // low 32 a count, so the merged traces of a cluster's nodes give a history in which no
+  // two operations share a process (unless two hashes collide, which the history reader
+  // reports as a malformed history, never as a verdict).
+  std::int64_t fresh_process();
   // The applied value ("null" when unset) on this replica.
   std::string value_of(const std::string& var) const;
   std::size_t pending() const { return pending_.size(); }
@@ -113,6 +120,7 @@ class StrongVariables : public Service, public StateMachine {
   std::map<std::uint64_t, Pending> pending_;
   std::uint64_t next_req_ = 1;
   std::uint64_t next_op_ = 1;
+  std::uint32_t next_process_ = 0;  // fresh_process's count
   std::map<Index, Executing> proposals_;       // index -> who asked
   std::map<std::uint64_t, Executing> reads_;   // read id -> who asked
   std::vector<std::pair<ReadState, Executing>> reads_ready_;  // confirmed, waiting for apply

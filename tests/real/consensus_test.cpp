@@ -1,7 +1,8 @@
 // Strong variables and the consensus endpoints on real node processes: three voters elect a
 // leader, take writes over HTTP at every node, lose the leader to kill -9, elect another,
 // and every acknowledged write is in the applied state of both survivors (their traces'
-// op_apply events); cas answers 409 on a mismatch; /consensus and /status show the group;
+// op_apply events), and the nodes' op_invoke/op_complete records of it all form a
+// linearizable history (mabeam lincheck); cas answers 409 on a mismatch; /consensus and /status show the group;
 // a node that declares a strong variable without consensus.voters refuses to start.
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -84,6 +85,7 @@ TEST_CASE("consensus: three real voters keep every acknowledged write through a 
         const std::string v = std::to_string(next++);
         auto r = c.local().request(n, "PUT", "/variables/x", v, Millis(5000));
         if (r.status == 200) acked.push_back(v);
+        if (k % 3 == 0) c.local().request(n, "GET", "/variables/x", "", Millis(5000));  // reads for the history
       }
   };
   write_round(all);
@@ -126,6 +128,32 @@ TEST_CASE("consensus: three real voters keep every acknowledged write through a 
         },
         Millis(10000), Millis(100)));
   }
+
+  // The nodes' own records of every operation (op_invoke and op_complete in their traces,
+  // the killed leader's included), merged on one clock, are a linearizable history of x:
+  // mabeam trace merge, trace history --var x, lincheck.
+  const auto& dir = c.local().dir();
+  auto run = [](const std::vector<std::string>& args, const std::string& first_line_prefix, std::string& line) {
+    auto p = mabeam::real::ChildProcess::spawn(args);
+    REQUIRE(p);
+    if (!first_line_prefix.empty()) line = (*p)->wait_line(first_line_prefix, Millis(60000)).value_or("");
+    return (*p)->wait_exit(Millis(60000)).value_or(-1);
+  };
+  std::string out;
+  REQUIRE(run({MABEAM_BINARY, "trace", "merge", dir.file("n1.jsonl"), dir.file("n2.jsonl"), dir.file("n3.jsonl"), "-o",
+               dir.file("all.jsonl")},
+              "", out) == 0);
+  REQUIRE(run({MABEAM_BINARY, "trace", "history", dir.file("all.jsonl"), "--var", "x", "-o", dir.file("x.history.jsonl")}, "",
+              out) == 0);
+  CHECK(run({MABEAM_BINARY, "lincheck", dir.file("x.history.jsonl")}, "linearizable: ", out) == 0);
+  INFO(out);
+  // "linearizable: N operations (K ok, ...": every acknowledged write was judged.
+  const auto paren = out.find(" operations (");
+  REQUIRE(paren != std::string::npos);
+  CHECK(std::stoul(out.substr(paren + 13)) >= acked.size());
+  // Each HTTP request is its own process.
+  const std::string ops = out.substr(0, paren);
+  CHECK(out.find(") from " + ops + " processes") != std::string::npos);
 }
 
 TEST_CASE("consensus: a node that declares a strong variable without consensus.voters refuses to start", "[real]") {
