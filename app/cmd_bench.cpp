@@ -16,6 +16,7 @@
 #include "bench/sim_bench.h"
 #include "bench/sweep_bench.h"
 #include "bench/variables_bench.h"
+#include "real/bench_consensus.h"
 #include "real/bench_detect.h"
 #include "real/bench_real.h"
 
@@ -23,8 +24,8 @@ namespace mabeam::app {
 
 namespace {
 
-constexpr const char* kGroups[] = {"des",   "speedup", "msgs",     "membership", "variables",
-                                   "sweep", "shrink",  "lincheck", "real",       "detect"};
+constexpr const char* kGroups[] = {"des",    "speedup", "msgs",     "membership", "variables", "sweep",
+                                   "shrink", "lincheck", "real",    "detect",     "consensus"};
 
 void add_real_figures(std::vector<bench::Figure>& figures, const std::vector<std::pair<std::string, double>>& real_figures) {
   for (const auto& [name, value] : real_figures)  // the names end with their unit
@@ -47,6 +48,24 @@ void bench_detect(std::vector<bench::Figure>& figures, bool slow, int repeats) {
   const Status s = real::run_detect_benchmarks(out, options);
   add_real_figures(figures, out);
   if (!s) std::fprintf(stderr, "mabeam bench: detect: %s\n", s.message().c_str());
+}
+
+// Strong variables on real nodes beside etcd (only with --only consensus: it needs etcd).
+bool bench_consensus(std::vector<bench::Figure>& figures, int repeats) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    std::fprintf(stderr, "mabeam bench: consensus: cannot find this executable (/proc/self/exe): %s\n", ec.message().c_str());
+    return false;
+  }
+  real::ConsensusBenchOptions options;
+  options.binary = self.string();
+  options.repeats = repeats;
+  std::vector<std::pair<std::string, double>> out;
+  const Status s = real::run_consensus_benchmarks(out, options);
+  add_real_figures(figures, out);
+  if (!s) std::fprintf(stderr, "mabeam bench: consensus: %s\n", s.message().c_str());
+  return static_cast<bool>(s);
 }
 
 }  // namespace
@@ -77,15 +96,23 @@ int cmd_bench(int argc, char** argv) {
                "about 10 s). Only `--only detect` also measures SWIM's default timers\n"
                "(probe_interval 1s: 5-7 s per sample, about a minute and a half in all).\n"
                "For comparison, Erlang finds a hung node after about 1.24 x net_ticktime:\n"
-               "75 s by default.",
+               "75 s by default.\n"
+               "\n"
+               "consensus (only with --only consensus: it needs etcd 3.4, Debian etcd-server, at\n"
+               "/usr/bin/etcd): 3 real `mabeam node` voters and a 3-member etcd cluster on\n"
+               "127.0.0.1, both fsyncing to disk, driven in the same run by one load generator\n"
+               "over HTTP/1.1 keep-alive connections (client k on node k mod 3): writes of a\n"
+               "256-byte value per second with p50/p99 latency at 1, 16 and 64 clients, and\n"
+               "linearizable read latency at 1 client; medians of --detect-repeats runs of 2 s,\n"
+               "and mabeam/etcd ratios (about a minute and a half with the default 5).",
                "mabeam bench");
   bool json = false;
   std::string only;
   int detect_repeats = 5;
   app.add_flag("--json", json, "print one JSON object of figure name -> number");
   app.add_option("--only", only,
-                 "run only one group: des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, detect");
-  app.add_option("--detect-repeats", detect_repeats, "samples per detection figure (default 5)")->check(CLI::Range(1, 100));
+                 "run only one group: des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, detect, consensus");
+  app.add_option("--detect-repeats", detect_repeats, "samples per detection figure, and runs per consensus figure (default 5)")->check(CLI::Range(1, 100));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -93,8 +120,8 @@ int cmd_bench(int argc, char** argv) {
   }
   if (!only.empty() && std::find(std::begin(kGroups), std::end(kGroups), only) == std::end(kGroups)) {
     std::fprintf(stderr,
-                 "mabeam bench: --only: expected des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real or "
-                 "detect, found \"%s\"\n",
+                 "mabeam bench: --only: expected des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, "
+                 "detect or consensus, found \"%s\"\n",
                  only.c_str());
     return 2;
   }
@@ -115,6 +142,7 @@ int cmd_bench(int argc, char** argv) {
     add_real_figures(figures, real_figures);
   }
   if (want("detect")) bench_detect(figures, only == "detect", detect_repeats);
+  if (only == "consensus") measured = bench_consensus(figures, detect_repeats) && measured;
   if (json) {
     nlohmann::ordered_json j = nlohmann::ordered_json::object();
     for (const auto& f : figures) j[f.name] = f.value;
