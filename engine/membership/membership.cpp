@@ -271,11 +271,7 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
         if (m.state == MemberState::down) m.incarnation = u.incarnation;
         return;
       }
-      m.incarnation = u.incarnation;
-      m.accused_at = ctx_.now() - u.age;
-      clear_suspicion(u.node);
-      set_state(u.node, m, MemberState::down);
-      spread(Update{u.node, u.incarnation, GossipState::dead, u.from, {}, u.age});
+      verify_death(u);
       return;
     }
     case GossipState::left: {
@@ -289,6 +285,37 @@ void Membership::apply(const Update& u, bool from_push_pull, const std::string& 
       return;
     }
   }
+}
+
+void Membership::verify_death(const Update& u) {
+  // Someone else's verdict about a member we hold alive: one probe of our own decides
+  // whether we take it (on_hint_probe_end, weigh_refusals). A node that spoke to the
+  // member since the verdict's evidence began has already ignored it (stale()); this is for
+  // the rest, who may simply not have heard from it lately (a healed partition's far side
+  // declared it down while we could reach it all along).
+  auto pending = pending_deaths_.find(u.node);
+  if (pending != pending_deaths_.end()) {
+    if (u.incarnation > pending->second.update.incarnation) pending->second.update = u;
+    return;
+  }
+  pending_deaths_[u.node] = PendingDeath{u, ctx_.now()};
+  node_.metrics().inc("membership_death_verifications_total");
+  probe_now(u.node, ctx_.now());
+}
+
+void Membership::accept_death(const std::string& node) {
+  auto pending = pending_deaths_.find(node);
+  if (pending == pending_deaths_.end()) return;
+  const Update u = pending->second.update;
+  pending_deaths_.erase(pending);
+  auto it = members_.find(node);
+  if (it == members_.end() || !is_live(it->second.state) || u.incarnation < it->second.incarnation) return;
+  Member& m = it->second;
+  m.incarnation = u.incarnation;
+  m.accused_at = ctx_.now() - u.age;
+  clear_suspicion(node);
+  set_state(node, m, MemberState::down);
+  spread(Update{node, u.incarnation, GossipState::dead, u.from, {}, u.age});
 }
 
 void Membership::apply_suspect(const Update& u) {

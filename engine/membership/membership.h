@@ -39,6 +39,13 @@
 //   Silence (a hung process, a cut link) is never enough: it goes through suspicion. A
 //   refused address may be a process that is restarting: it comes back with a higher
 //   incarnation, which overrides the death.
+// - Deaths. A member that declares another down (its suspicion timed out, or refusals
+//   settled it) tells the members directly. A receiver that holds the member alive and has
+//   heard from it since the verdict's evidence began ignores it (the verdict is older than
+//   what it knows); one that has not verifies it with a probe of its own (out of order, now)
+//   and takes it only if the member does not answer, so a verdict made behind a partition
+//   does not kill a member the receiver can reach. A death in a full state (push-pull) only
+//   starts a suspicion (memberlist's rule).
 // - Buddy system (Lifeguard). A ping to a member held suspect carries the suspicion, and
 //   a node that starts suspecting a member tells it directly, so a live suspect refutes at
 //   once even when the gossip about it goes elsewhere; a refutation goes straight back to
@@ -65,6 +72,7 @@
 // Determinism: members live in ordered maps; every random choice uses ctx.rng().
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -208,6 +216,16 @@ class Membership : public Service, public MembershipView {
   void merge(const std::vector<swim::Update>& updates, bool from_push_pull, const std::string& sender);
   void apply(const swim::Update& u, bool from_push_pull, const std::string& sender);
   void apply_suspect(const swim::Update& u);
+  // A death reported by another member, for a member we hold alive: verified by a probe of
+  // our own before it is taken (see "Deaths" above).
+  void verify_death(const swim::Update& u);
+  void accept_death(const std::string& node);
+  // At a probe's end: settles a pending death of its target (taken unless the target
+  // answered). Returns whether there was one.
+  bool settle_verification(const Probe& p);
+  // Probes `name` now, out of the round-robin order (directly, then indirectly), unless a
+  // probe of it started at or after `since` is in flight.
+  void probe_now(const std::string& name, TimeUs since = std::numeric_limits<TimeUs>::min());
   void refute(std::uint64_t seen, const std::vector<std::string>& tell = {});
   void start_suspicion(const std::string& node, Member& m, const std::string& accuser);
   void confirm_suspicion(const std::string& node, const std::string& accuser, DurationUs age);
@@ -261,6 +279,11 @@ class Membership : public Service, public MembershipView {
   std::uint64_t seq_ = 0;
   std::map<std::uint64_t, Relay> relays_;  // our ping seq -> who asked for it
   std::map<std::uint64_t, Probe> hint_probes_;  // out-of-round probes after a hint
+  struct PendingDeath {
+    swim::Update update;
+    TimeUs since = 0;  // when it was reported: only a probe started since settles it
+  };
+  std::map<std::string, PendingDeath> pending_deaths_;  // reported deaths being verified
   int health_ = 0;
   std::size_t live_ = 0;  // members active or suspect
 

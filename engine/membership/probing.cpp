@@ -18,6 +18,7 @@ bool is_live(MemberState s) { return s == MemberState::active || s == MemberStat
 
 void Membership::tick() {
   if (stopped_) return;
+  if (probe_.active) settle_verification(probe_);
   if (probe_.active && !probe_.acked) {
     // Neither the target nor any helper answered within the whole period.
     node_.metrics().inc("membership_probes_failed_total");
@@ -101,9 +102,14 @@ void Membership::hint_unreachable(const std::string& name) {
   if (stopped_ || !joined_) return;
   auto it = members_.find(name);
   if (it == members_.end() || it->second.state != MemberState::active) return;
-  if (probe_.active && !probe_.acked && probe_.target == name) return;  // being probed already
-  for (const auto& [seq, h] : hint_probes_)
-    if (h.target == name) return;
+  probe_now(name);
+}
+
+void Membership::probe_now(const std::string& name, TimeUs since) {
+  // Being probed since the question arose: that probe's end decides.
+  if (probe_.active && !probe_.acked && probe_.target == name && probe_.started >= since) return;
+  for (auto& [seq, h] : hint_probes_)
+    if (h.target == name && h.started >= since) return;
   const std::uint64_t seq = ++seq_;
   Probe& h = hint_probes_[seq];
   h.active = true;
@@ -125,7 +131,9 @@ void Membership::on_hint_probe_end(std::uint64_t seq) {
   if (h == hint_probes_.end()) return;
   const Probe probe = h->second;
   hint_probes_.erase(h);
-  if (stopped_ || probe.acked) return;
+  if (stopped_) return;
+  if (settle_verification(probe)) return;
+  if (probe.acked) return;
   auto it = members_.find(probe.target);
   if (it == members_.end() || !is_live(it->second.state)) return;
   node_.metrics().inc("membership_hint_probes_failed_total");
@@ -166,8 +174,27 @@ void Membership::on_nack(const std::string& from, swim::Nack&& m) {
   weigh_refusals(*p);
 }
 
+bool Membership::settle_verification(const Probe& p) {
+  auto pending = pending_deaths_.find(p.target);
+  if (pending == pending_deaths_.end() || p.started < pending->second.since) return false;
+  if (p.acked) {
+    // It answered us: the verdict was someone else's view, not ours.
+    pending_deaths_.erase(p.target);
+    node_.metrics().inc("membership_deaths_not_confirmed_total");
+  } else {
+    accept_death(p.target);
+  }
+  return true;
+}
+
 void Membership::weigh_refusals(Probe& p) {
   if (!p.refused || p.acked) return;
+  // A verdict we were verifying, and our own refusal: that settles it.
+  if (auto pending = pending_deaths_.find(p.target); pending != pending_deaths_.end() && p.started >= pending->second.since) {
+    p.acked = true;
+    accept_death(p.target);
+    return;
+  }
   // Our own refusal, and a helper's, or nobody to ask: enough to skip the suspicion.
   if (p.refusing.empty() && !(p.indirect_sent && p.helpers == 0)) return;
   auto it = members_.find(p.target);

@@ -244,6 +244,7 @@ TEST_CASE("membership: only an alive with a higher incarnation clears a suspicio
   f.deliver("n3", encode_message(Gossip{{Update{"n2", 2, GossipState::alive, "", {}}}}));
   CHECK(f.m->state_of("n2") == MemberState::active);
   f.deliver("n3", encode_message(Gossip{{Update{"n2", 2, GossipState::dead, "n3", {}}}}));
+  f.run_acking(ms(250), "n2");  // our own probe of n2 goes unanswered: the death is taken
   CHECK(f.m->state_of("n2") == MemberState::down);
   f.deliver("n3", encode_message(Gossip{{Update{"n2", 2, GossipState::alive, "", {}}}}));
   CHECK(f.m->state_of("n2") == MemberState::down);
@@ -571,18 +572,19 @@ TEST_CASE("membership: a member down or left for reap_after is forgotten, and ne
   c.reap_after = sec(10);
   Fixture f({}, c);
   f.learn({"n2", "n3", "n4"});
+  const TimeUs marked = f.ctx.now();
   f.deliver("n3", encode_message(Gossip{{Update{"n2", 1, GossipState::dead, "n3", {}}}}));
   f.deliver("n4", encode_message(Gossip{{Update{"n4", 1, GossipState::left, "", {}}}}));
+  f.run_acking(ms(250), "n2");  // n2 does not answer our own probe: its death is taken
   REQUIRE(f.m->state_of("n2") == MemberState::down);
   REQUIRE(f.m->state_of("n4") == MemberState::left);
-  const TimeUs marked = f.ctx.now();
   // Keep n3 answering so it stays a member meanwhile.
   while (f.ctx.now() < marked + sec(10) - ms(200)) {
     auto [to, ping] = f.next_ping();
     f.deliver(to, encode_message(Ack{ping.seq, {}}));
   }
   CHECK(f.m->members().size() == 4);  // still held down and left
-  f.ctx.advance_to(marked + sec(10));
+  f.ctx.advance_to(marked + sec(10) + ms(500));
   auto names = f.m->members();
   REQUIRE(names.size() == 2);
   CHECK(names[0].name == "n1");
@@ -783,10 +785,42 @@ TEST_CASE("membership: a member held down that connects again is sent our full s
   Fixture f;
   f.learn({"n2", "n3"});
   f.deliver("n3", encode_message(Gossip{{Update{"n2", 1, GossipState::dead, "n3", {}}}}));
+  f.run_acking(ms(250), "n2");
   REQUIRE(f.m->state_of("n2") == MemberState::down);
   const std::size_t since = f.ctx.sent.size();
   f.m->add_peer("n2");  // the transport's handshake with its new process
   auto pp = f.sent<PushPull>(since);
   REQUIRE(pp.size() == 1);
   CHECK(pp[0].first == "n2");
+}
+
+TEST_CASE("membership: a death reported by another member is verified by a probe of our own", "[membership]") {
+  Fixture f;
+  f.learn({"n2", "n3", "n4"});
+  // n4 declares n2 down (from behind a partition, say); n2 answers our probe: kept.
+  std::size_t since = f.ctx.sent.size();
+  f.deliver("n4", encode_message(Gossip{{Update{"n2", 1, GossipState::dead, "n4", {}, 0}}}));
+  CHECK(f.m->state_of("n2") == MemberState::active);
+  auto pings = f.sent<Ping>(since);
+  REQUIRE_FALSE(pings.empty());
+  CHECK(pings[0].first == "n2");  // at once, out of the round-robin order
+  f.deliver("n2", encode_message(Ack{pings[0].second.seq, {}}));
+  f.run_acking(ms(300), "");
+  CHECK(f.m->state_of("n2") == MemberState::active);
+  CHECK(f.node.metrics().counter("membership_deaths_not_confirmed_total") == 1);
+  // A verdict older than our last word from n3 itself is ignored outright.
+  f.deliver("n3", encode_message(Gossip{{}}));  // n3 speaks to us now
+  f.ctx.advance_to(f.ctx.now() + ms(10));
+  since = f.ctx.sent.size();
+  f.deliver("n4", encode_message(Gossip{{Update{"n3", 1, GossipState::dead, "n4", {}, ms(500)}}}));
+  CHECK(f.m->state_of("n3") == MemberState::active);
+  CHECK(f.node.metrics().counter("membership_stale_accusations_total") == 1);
+  // Silence: the death is taken when our probe ends unanswered; a refusal takes it at once.
+  f.deliver("n4", encode_message(Gossip{{Update{"n3", 1, GossipState::dead, "n4", {}, 0}}}));
+  f.run_acking(ms(300), "n3");
+  CHECK(f.m->state_of("n3") == MemberState::down);
+  f.deliver("n4", encode_message(Gossip{{Update{"n2", 1, GossipState::dead, "n4", {}, 0}}}));
+  CHECK(f.m->state_of("n2") == MemberState::active);
+  f.m->hint_refused("n2");
+  CHECK(f.m->state_of("n2") == MemberState::down);
 }
