@@ -19,13 +19,14 @@
 #include "bench/sim_bench.h"
 #include "bench/sweep_bench.h"
 #include "bench/variables_bench.h"
+#include "real/bench_consensus.h"
 
 namespace mabeam::app {
 
 namespace {
 
-constexpr const char* kGroups[] = {"des",   "speedup", "msgs",     "membership", "variables",
-                                   "sweep", "shrink",  "lincheck", "real",       "detect"};
+constexpr const char* kGroups[] = {"des",    "speedup", "msgs",     "membership", "variables", "sweep",
+                                   "shrink", "lincheck", "real",    "detect",     "consensus"};
 
 // Simulated node-hours behind each false-down figure of the `detect` group.
 constexpr double kFalseDownNodeHours = 100;
@@ -47,6 +48,30 @@ bool bench_detect(std::vector<bench::Figure>& figures, int repeats) {
   measured = bench::bench_false_downs(50, kFalseDownNodeHours, figures) && measured;
   measured = bench::bench_false_downs(500, kFalseDownNodeHours, figures) && measured;
   return measured;
+}
+
+// The consensus bench's figures, named with their unit at the end.
+void add_real_figures(std::vector<bench::Figure>& figures, const std::vector<std::pair<std::string, double>>& real_figures) {
+  for (const auto& [name, value] : real_figures)
+    figures.push_back({name, value, name.ends_with("_per_s") ? "/s" : name.ends_with("_us") ? "us" : name.ends_with("_ms") ? "ms" : ""});
+}
+
+// Strong variables on real nodes beside etcd (only with --only consensus: it needs etcd).
+bool bench_consensus(std::vector<bench::Figure>& figures, int repeats) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    std::fprintf(stderr, "mabeam bench: consensus: cannot find this executable (/proc/self/exe): %s\n", ec.message().c_str());
+    return false;
+  }
+  real::ConsensusBenchOptions options;
+  options.binary = self.string();
+  options.repeats = repeats;
+  std::vector<std::pair<std::string, double>> out;
+  const Status s = real::run_consensus_benchmarks(out, options);
+  add_real_figures(figures, out);
+  if (!s) std::fprintf(stderr, "mabeam bench: consensus: %s\n", s.message().c_str());
+  return static_cast<bool>(s);
 }
 
 }  // namespace
@@ -82,15 +107,23 @@ int cmd_bench(int argc, char** argv) {
                "nodes' own traces instead of their /status. Then false downs per node-hour in\n"
                "the simulator, 50 and 500 nodes under 1% loss, 100 node-hours each. About four\n"
                "minutes on a busy 2-core machine. For comparison, Erlang finds a hung node\n"
-               "after about 1.24 x net_ticktime: 75 s by default.",
+               "after about 1.24 x net_ticktime: 75 s by default.\n"
+               "\n"
+               "consensus (only with --only consensus: it needs etcd 3.4, Debian etcd-server, at\n"
+               "/usr/bin/etcd): 3 real `mabeam node` voters and a 3-member etcd cluster on\n"
+               "127.0.0.1, both fsyncing to disk, driven in the same run by one load generator\n"
+               "over HTTP/1.1 keep-alive connections (client k on node k mod 3): writes of a\n"
+               "256-byte value per second with p50/p99 latency at 1, 16 and 64 clients, and\n"
+               "linearizable read latency at 1 client; medians of --detect-repeats runs of 2 s,\n"
+               "and mabeam/etcd ratios (about a minute and a half with the default 5).",
                "mabeam bench");
   bool json = false;
   std::string only;
   int detect_repeats = 5;
   app.add_flag("--json", json, "print one JSON object of figure name -> number");
   app.add_option("--only", only,
-                 "run only one group: des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, detect");
-  app.add_option("--detect-repeats", detect_repeats, "samples per detection figure (default 5)")->check(CLI::Range(1, 100));
+                 "run only one group: des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, detect, consensus");
+  app.add_option("--detect-repeats", detect_repeats, "samples per detection figure, and runs per consensus figure (default 5)")->check(CLI::Range(1, 100));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -98,8 +131,8 @@ int cmd_bench(int argc, char** argv) {
   }
   if (!only.empty() && std::find(std::begin(kGroups), std::end(kGroups), only) == std::end(kGroups)) {
     std::fprintf(stderr,
-                 "mabeam bench: --only: expected des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real or "
-                 "detect, found \"%s\"\n",
+                 "mabeam bench: --only: expected des, speedup, msgs, membership, variables, sweep, shrink, lincheck, real, "
+                 "detect or consensus, found \"%s\"\n",
                  only.c_str());
     return 2;
   }
@@ -116,6 +149,7 @@ int cmd_bench(int argc, char** argv) {
   if (want("lincheck")) measured = bench::bench_lincheck(figures) && measured;
   if (want("real")) measured = bench::bench_real(figures) && measured;
   if (want("detect")) measured = bench_detect(figures, detect_repeats) && measured;
+  if (only == "consensus") measured = bench_consensus(figures, detect_repeats) && measured;
   if (json) {
     nlohmann::ordered_json j = nlohmann::ordered_json::object();
     for (const auto& f : figures) j[f.name] = f.value;

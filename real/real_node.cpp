@@ -20,6 +20,7 @@
 #include "real/file_storage.h"
 #include "real/http_server.h"
 #include "real/portmap.h"
+#include "real/consensus_http.h"
 #include "real/variables_http.h"
 
 namespace mabeam::real {
@@ -240,6 +241,7 @@ std::string RealNode::status_json() {
   }
   j["members"] = std::move(members);
   if (!s.cfg.setup.variables.variables.empty()) j["variables"] = variables_status(*s.node, s.cfg.setup.variables.variables);
+  add_consensus_status(*s.node, j);
   return j.dump() + "\n";
 }
 
@@ -334,12 +336,15 @@ Status RealNode::open() {
   if (!cfg.data_dir.empty()) {
     auto fs = FileStorage::open(cfg.data_dir);
     if (!fs) return fs.status();
+    (*fs)->attach(s.io);  // fsyncs on a worker thread, completions on the node's thread
     s.storage = std::move(*fs);
     auto boots = record_boot(*s.storage);
     if (!boots) return Status::io_error("data dir " + cfg.data_dir + ": " + boots.status().message());
     s.incarnation = *boots;
   } else {
-    s.storage = std::make_unique<MemoryStorage>();
+    auto mem = std::make_unique<MemoryStorage>();
+    mem->attach(s.io);
+    s.storage = std::move(mem);
     // No disk to count boots on: the wall clock in seconds still grows from one run to the next.
     s.incarnation = static_cast<std::uint64_t>(std::max<std::int64_t>(
         1, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
@@ -381,6 +386,7 @@ Status RealNode::open() {
         return reply(std::move(r));
       }
       if (is_variables_path(path)) return serve_variables(*s.node, s.cfg.setup.variables.variables, req, reply);
+      if (is_consensus_path(path)) return serve_consensus(*s.node, req, reply);
       if (req.method != "GET") return reply(HttpResponse{405, "text/plain; charset=utf-8", "method not allowed: " + path + " takes GET\n"});
       if (path == "/health") return reply(HttpResponse{200, "text/plain; charset=utf-8", "ok\n"});
       if (path == "/ready") {
@@ -389,7 +395,7 @@ Status RealNode::open() {
       }
       if (path == "/metrics") return reply(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()});
       if (path == "/status") return reply(HttpResponse{200, "application/json", status_json()});
-      reply(HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics, /status or /variables\n"});
+      reply(HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics, /status, /variables or /consensus\n"});
     });
     if (auto st = s.http->listen(); !st) return st;
   }

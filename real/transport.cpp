@@ -476,6 +476,9 @@ void Transport::Impl::dial(const HostPort& addr, std::shared_ptr<Conn> conn) {
                                const std::string refused_peer =
                                    e2 == asio::error::connection_refused ? conn->dialed_for : std::string();
                                if (!refused_peer.empty()) ++stats.dials_refused;
+                               // A reset that beat the connect's completion is the same
+                               // unheard loss as one in the handshake (a dying listener).
+                               conn->lost_unheard = e2 == asio::error::connection_reset;
                                conn->close("connect: " + e2.message());
                                if (!refused_peer.empty() && on_peer_refused && !closing) on_peer_refused(refused_peer);
                                return;

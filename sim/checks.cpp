@@ -4,8 +4,10 @@
 #include <algorithm>
 
 #include "engine/duration.h"
+#include "sim/checks_consensus.h"
 #include "sim/checks_variables.h"
 #include "sim/history.h"
+#include "sim/lincheck/check_linearizable.h"
 
 namespace mabeam::sim {
 
@@ -14,6 +16,7 @@ std::string check_label(const Check& c) {
   if (c.check == "members_converged") return "members_converged by " + format_duration(c.by);
   if (c.check == "no_false_down") return "no_false_down (grace " + format_duration(c.grace) + ")";
   if (c.check == "variables_converged") return "variables_converged by " + format_duration(c.by);
+  if (c.check == "linearizable") return "linearizable " + c.var;
   if (c.check == "readonly_minority") return "readonly_minority within " + format_duration(c.within);
   return c.check;
 }
@@ -153,6 +156,9 @@ std::vector<CheckResult> evaluate_checks(const std::vector<Check>& checks, const
     else if (c.check == "variables_converged") out.push_back(check_variables_converged(c, trace, h));
     else if (c.check == "causal_order") out.push_back(check_causal_order(c, trace, h));
     else if (c.check == "session_guarantees") out.push_back(check_session_guarantees(c, trace, h));
+    else if (c.check == "single_leader_per_term") out.push_back(check_single_leader_per_term(c, trace));
+    else if (c.check == "linearizable") out.push_back(check_linearizable(trace, c.var));
+    else if (c.check == "no_lost_writes") out.push_back(check_no_lost_writes(c, trace, h));
     else out.push_back({c.check, false, "this check is not implemented by this build"});
   }
   return out;

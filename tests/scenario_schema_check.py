@@ -27,6 +27,9 @@ SCHEMA_CANNOT_EXPRESS = {
     "partition_single_group.json": "at least 2 groups counting the left-out nodes: depends on the node set",
     "workload_unknown_var.json": "workload variables must be declared in `variables`: a cross-reference",
     "unknown_resolve.json": "merge functions are registered in the running process: the schema cannot list them",
+    "cas_on_eventual_variable.json": "cas must name a strong variable: a cross-reference to `variables`",
+    "linearizable_on_eventual_variable.json": "linearizable must name a strong variable: a cross-reference to `variables`",
+    "lease_drift_above_max.json": "drift within config.max_drift while read is lease: a comparison between two values",
     "swarm_by_inside_window.json": "a check's `by` must lie after the swarm window's end: a comparison between two values",
     "selector_unbound_name.json": "a \"$X\" target must name an earlier event's `as`: a cross-reference in time order",
 }

@@ -1,6 +1,8 @@
 // Reading the variables configuration and installing the services (see setup.h).
 #include "engine/variables/setup.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/duration.h"
@@ -77,11 +79,16 @@ Status parse_one(const json& v, const std::string& p, VariableSpec& spec) {
   spec.name = name->get<std::string>();
   std::string consistency = "eventual";
   if (auto s = read_enum(v, "consistency", p, {"eventual", "causal", "session", "strong"}, consistency); !s) return s;
-  if (consistency == "strong")
-    return Status::refused(p + "/consistency: \"strong\" needs the consensus service, which is not built yet");
-  spec.consistency = consistency == "causal" ? Consistency::causal
+  spec.consistency = consistency == "causal"    ? Consistency::causal
                      : consistency == "session" ? Consistency::session
+                     : consistency == "strong"  ? Consistency::strong
                                                 : Consistency::eventual;
+  if (spec.consistency == Consistency::strong)
+    for (const char* key : {"resolve", "replicas", "on_minority"})
+      if (v.contains(key))
+        return Status::invalid(p + "/" + key +
+                               ": does not apply to a strong variable (a register held by the consensus group's voters: "
+                               "read, write, cas)");
   if (auto it = v.find("resolve"); it != v.end()) {
     const std::string rp = p + "/resolve";
     std::string list = "lww, vector_clock, g_counter, pn_counter, or_set, max, min";
@@ -169,9 +176,15 @@ Status parse_variables_config(const json& root, const std::string& pointer, Vari
 }
 
 void install_variables(Node& node, const VariablesSetup& setup) {
-  if (setup.variables.empty() && !setup.guard) return;
+  const bool eventual = std::any_of(setup.variables.begin(), setup.variables.end(),
+                                    [](const VariableSpec& v) { return v.consistency != Consistency::strong; });
+  if (!eventual && !setup.guard) return;
   node.add<PartitionGuard>(setup.cluster, setup.cluster_size, setup.guard_config);
-  if (!setup.variables.empty()) node.add<VariablesService>(setup.variables, setup.config);
+  // Strong variables belong to the consensus group (engine/consensus/strong.h), not here.
+  std::vector<VariableSpec> others;
+  for (const auto& v : setup.variables)
+    if (v.consistency != Consistency::strong) others.push_back(v);
+  if (!others.empty()) node.add<VariablesService>(others, setup.config);
 }
 
 }  // namespace mabeam::vars

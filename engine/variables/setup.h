@@ -28,8 +28,8 @@ struct VariablesSetup {
 // Reads `variables` (an array of declarations) and `config`/`variables` (an object of
 // tuning) from `config_root` (a scenario document, or a node's config file of the same
 // shape; both keys optional). Errors name the JSON pointer under `pointer` ("" for a
-// scenario), what was expected and what was found. A `strong` variable is refused (code
-// refused): it needs the consensus service, which is not built yet.
+// scenario), what was expected and what was found. A `strong` variable is declared here
+// too but served by the consensus group (engine/consensus/), not by install_variables.
 Status parse_variables_config(const nlohmann::json& config_root, const std::string& pointer, VariablesSetup& out);
 
 // Reads just a `config.variables` object (may be null) into `out.config`.

@@ -79,6 +79,7 @@ struct ClientOp {
   std::string op;       // set, add, remove, incr, read; "" = the variable's default write
   std::string value;    // JSON text; "" = default (1 for incr)
   std::string session;  // "" = no session
+  std::string expected = "";  // cas on a strong variable: the expected value (JSON text)
 };
 
 struct SessionToken {
