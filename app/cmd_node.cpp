@@ -230,6 +230,11 @@ int cmd_node(int argc, char** argv) {
   // capabilities and resources, gossiped with membership.
   if (auto s = vars::parse_variables_config(file, "", cfg.setup.variables); !s)
     return fail("config file " + config_path + ": " + s.message());
+  // A strong variable is held by a Raft group whose voters every node must agree on.
+  for (const auto& v : cfg.setup.variables.variables)
+    if (v.consistency == vars::Consistency::strong && !cfg.setup.consensus.voters_set)
+      return fail("config file " + config_path + ": strong variable \"" + v.name +
+                  "\" needs /config/consensus/voters (the Raft group's initial voters, the same list on every node)");
   swim::NodeInfo info;
   if (auto s = parse_node_info(file, "", info); !s) return fail("config file " + config_path + ": " + s.message());
   cfg.setup.node_info[*v_name] = std::move(info);

@@ -1,6 +1,6 @@
-// The checker benchmarks (see lincheck_bench.h). Each figure is the median of 3 runs on the
-// same generated history; the search's step counts are printed too, since they do not
-// depend on the machine.
+// The checker benchmarks (see lincheck_bench.h). Each figure is the median (stats.h) of 3
+// runs on the same generated history; the search's step counts are printed too, since they
+// do not depend on the machine.
 #include "bench/lincheck_bench.h"
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/stats.h"
 #include "sim/lincheck/checker.h"
 #include "sim/lincheck/generate.h"
 
@@ -33,8 +34,7 @@ Timed time_check(const lincheck::History& h, bool minimize) {
     last = lincheck::check_history(h, o);
     runs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
   }
-  std::sort(runs.begin(), runs.end());
-  return {runs[runs.size() / 2], last};
+  return {median(std::move(runs)), last};
 }
 
 // Adds "<name>_ops_per_s" and "<name>_steps"; false (and a warning) when the verdict is not

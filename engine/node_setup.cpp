@@ -125,8 +125,21 @@ Status parse_node_config(const nlohmann::json& config, const std::string& pointe
     } else if (it.key() == "agents") {
       if (auto s = agents::parse_agents_config(*it, p, out.agents.config); !s) return s;
       out.agents.enabled = true;
+    } else if (it.key() == "partition_guard") {
+      if (auto s = vars::parse_guard_config(*it, p, out.variables.guard_config); !s) return s;
+    } else if (it.key() == "consensus") {
+      if (auto s = raft::parse_consensus_config(*it, p, out.consensus); !s) return s;
+    } else if (it.key() == "max_drift") {
+      if (!it->is_number() || it->get<double>() < 0.0 || it->get<double>() > 0.1)
+        return Status::invalid(p + ": expected a clock drift rate from 0 to 0.1 (e.g. 0.01 = 1%), found " +
+                               (it->is_number() ? it->dump() : type_name(*it)));
+      out.max_drift = it->get<double>();
+      out.variables.guard_config.max_drift = out.max_drift;
+      out.consensus.config.max_drift = out.max_drift;
+      out.agents.config.max_drift = out.max_drift;
     } else {
-      return Status::invalid(p + ": unknown key (expected detector, membership, heartbeat, variables or agents)");
+      return Status::invalid(p + ": unknown key (expected detector, membership, heartbeat, variables, partition_guard, "
+                             "consensus, max_drift or agents)");
     }
   }
   if (!has_detector) out.detector = has_heartbeat && !has_membership ? Detector::heartbeat : Detector::swim;
@@ -186,6 +199,11 @@ void install_services(Node& node, const NodeSetup& setup, std::uint64_t incarnat
     node.add<Membership>(setup.membership, std::move(seeds), incarnation, std::move(info));
   }
   vars::install_variables(node, setup.variables);
+  raft::ConsensusSetup consensus = setup.consensus;
+  consensus.strong_vars.clear();
+  for (const auto& v : setup.variables.variables)
+    if (v.consistency == vars::Consistency::strong) consensus.strong_vars.push_back(v.name);
+  raft::install_consensus(node, consensus, setup.peers, incarnation);
   agents::AgentsSetup agents = setup.agents;
   if (agents.enabled && agents.config.sequencer.empty() && !setup.peers.empty()) agents.config.sequencer = setup.peers.front();
   agents::install_agents(node, agents, incarnation);

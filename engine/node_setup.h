@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/agents/setup.h"
+#include "engine/consensus/setup.h"
 #include "engine/heartbeat.h"
 #include "engine/membership/membership.h"
 #include "engine/node.h"
@@ -40,6 +41,12 @@ struct NodeSetup {
   vars::VariablesSetup variables;
   // The agent service and the name registry (`config.agents`); installed when enabled.
   agents::AgentsSetup agents;
+  // `config.max_drift`: the clock drift rate every lease assumes at most (the partition
+  // guard's quorum lease; later Raft lease reads and agent ownership). Default 1%.
+  double max_drift = 0.01;
+  // The consensus service and strong variables (`config.consensus`, `config.max_drift`);
+  // installed when configured or when a strong variable is declared.
+  raft::ConsensusSetup consensus;
 };
 
 // Reads the `config` object (may be null) into `out`. Errors name the JSON pointer under

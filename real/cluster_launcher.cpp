@@ -317,10 +317,9 @@ std::string LocalCluster::addr(const std::string& name) const {
   return it == nodes_.end() ? std::string() : "127.0.0.1:" + std::to_string(it->second.port);
 }
 
-std::pair<std::string, std::int64_t> LocalCluster::view(const std::string& observer, const std::string& subject) {
-  Node* n = node(observer);
-  if (!n) return {"", 0};
-  const HttpReply r = http_get(n->http, "/status", Millis(1000), kApiToken);
+std::pair<std::string, std::int64_t> member_view(std::uint16_t http, const std::string& subject, const std::string& token,
+                                                 Millis timeout) {
+  const HttpReply r = http_get(http, "/status", timeout, token);
   if (r.status != 200) return {"", 0};
   const auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (!j.is_object() || !j.contains("members") || !j["members"].is_array()) return {"", 0};
@@ -330,6 +329,12 @@ std::pair<std::string, std::int64_t> LocalCluster::view(const std::string& obser
     return {m.value("state", ""), inc != m.end() && inc->is_number_integer() ? inc->get<std::int64_t>() : 0};
   }
   return {"", 0};
+}
+
+std::pair<std::string, std::int64_t> LocalCluster::view(const std::string& observer, const std::string& subject) {
+  Node* n = node(observer);
+  if (!n) return {"", 0};
+  return member_view(n->http, subject, kApiToken, Millis(1000));
 }
 
 bool LocalCluster::formed(const std::vector<std::string>& names, Millis timeout, Millis step) {

@@ -1,11 +1,12 @@
 // Starting, watching and stopping local `mabeam node` and `mabeam portmap` processes on
-// 127.0.0.1 with ephemeral ports: for the failure-detection benchmark (bench_detect.h) and the
-// multi-process tests (tests/real/). Everything is bounded and reaped:
+// 127.0.0.1 with ephemeral ports: for the failure-detection benchmark (bench/detect_bench.h)
+// and the multi-process tests (tests/real/). Everything is bounded and reaped:
 // - ChildProcess forks and execs one program; its stdout is read line by line under a
 //   deadline; it is killed (SIGKILL, then SIGCONT in case it was stopped) and reaped when the
 //   object goes away, even on an error path; on Linux it also dies with its parent.
 // - http_request() is a minimal HTTP/1.1 request (GET, or PUT/POST with a body) over a plain
-//   socket with send/receive timeouts; http_get() is its GET.
+//   socket with send/receive timeouts; http_get() is its GET; member_view() reads one
+//   member's state from a node's /status.
 // - wait_until() polls a condition under a deadline; nothing here sleeps for an outcome.
 // - LocalCluster keeps a private temporary directory (cookie file, config file, data dirs,
 //   traces, stderr logs), starts nodes in it, reads their /status, and removes it at the end.
@@ -73,6 +74,12 @@ HttpReply http_request(std::uint16_t port, const std::string& method, const std:
                        Millis timeout = Millis(2000), const std::string& token = "");
 // GET http://127.0.0.1:port/path (http_request).
 HttpReply http_get(std::uint16_t port, const std::string& path, Millis timeout = Millis(2000), const std::string& token = "");
+
+// What the node serving /status on `http` says of `subject`: its state and incarnation (""
+// and 0 if the node does not answer within `timeout` or does not list it). Safe to call
+// from several threads at once.
+std::pair<std::string, std::int64_t> member_view(std::uint16_t http, const std::string& subject, const std::string& token,
+                                                 Millis timeout = Millis(1000));
 
 // A private directory under the system's temp directory, removed with everything in it.
 class TempDir {

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -73,6 +75,12 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const std::string& dir) {
 }
 
 FileStorage::~FileStorage() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
   for (auto& [name, f] : open_)
     if (f.fd >= 0) ::close(f.fd);
 }
@@ -158,6 +166,55 @@ Status FileStorage::sync(const std::string& file) {
   if (it == open_.end()) return Status::ok();  // nothing appended since open: nothing to make durable
   if (::fsync(it->second.fd) != 0) return Status::io_error(errno_text("fsync " + path_of(file)));
   return Status::ok();
+}
+
+void FileStorage::sync_async(const std::string& file, SyncDone done) {
+  if (!io_) {
+    done(sync(file));
+    return;
+  }
+  Status early = check_name(file);
+  auto it = open_.find(file);
+  if (!early || it == open_.end()) {  // a bad name, or nothing appended since open
+    boost::asio::post(*io_, [done = std::move(done), early] { done(early); });
+    return;
+  }
+  const int fd = ::dup(it->second.fd);
+  if (fd < 0) {
+    Status s = Status::io_error(errno_text("dup " + path_of(file)));
+    boost::asio::post(*io_, [done = std::move(done), s] { done(s); });
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.push_back(SyncJob{fd, path_of(file), std::move(done)});
+    if (!worker_.joinable()) worker_ = std::thread([this] { worker_loop(); });
+  }
+  cv_.notify_one();
+}
+
+void FileStorage::worker_loop() {
+  for (;;) {
+    SyncJob job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, and every started sync is done
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    Status s = ::fsync(job.fd) == 0 ? Status::ok() : Status::io_error(errno_text("fsync " + job.what));
+    ::close(job.fd);
+    boost::asio::post(*io_, [done = std::move(job.done), s] { done(s); });
+  }
+}
+
+void MemoryStorage::sync_async(const std::string&, SyncDone done) {
+  if (!io_) {
+    done(Status::ok());
+    return;
+  }
+  boost::asio::post(*io_, [done = std::move(done)] { done(Status::ok()); });
 }
 
 Result<std::vector<Bytes>> FileStorage::read(const std::string& file) {

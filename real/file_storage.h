@@ -3,7 +3,10 @@
 // Each storage file is a sequence of records, each written as
 //   u32 little-endian payload length | u32 little-endian CRC-32C of (length bytes, payload) | payload
 // append() writes through to the OS (a crash of the process loses nothing, a crash of the
-// machine loses what was not synced); sync() is fsync. rewrite() writes a temporary file,
+// machine loses what was not synced); sync() is fsync. sync_async() hands the fsync to one
+// worker thread (syncs complete in the order they were started) and posts the callback to
+// the node's io_context (attach()), so the node's thread never waits for the disk; without
+// an io_context attached it syncs in the call (tools and tests). rewrite() writes a temporary file,
 // fsyncs it, renames it over the old one and fsyncs the directory, so a reader sees either
 // the old records or the new ones.
 //
@@ -13,12 +16,20 @@
 //
 // MemoryStorage is the same contract without a disk, for a node run without --data-dir.
 #pragma once
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/storage.h"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace mabeam::real {
 
@@ -33,14 +44,32 @@ class FileStorage final : public Storage {
 
   Status append(const std::string& file, const Bytes& record) override;
   Status sync(const std::string& file) override;
+  void sync_async(const std::string& file, SyncDone done) override;
   Result<std::vector<Bytes>> read(const std::string& file) override;
   Status rewrite(const std::string& file, const std::vector<Bytes>& records) override;
+
+  // Where sync_async's callbacks run (the node's thread). Call before the first sync_async.
+  void attach(boost::asio::io_context& io) { io_ = &io; }
 
   // Records dropped as torn or corrupt since open (all files).
   std::uint64_t records_dropped() const { return records_dropped_; }
 
  private:
   explicit FileStorage(std::string dir) : dir_(std::move(dir)) {}
+  // The worker: fsyncs a duplicate of the file's descriptor (so a rewrite may close the
+  // original meanwhile), then posts the outcome.
+  struct SyncJob {
+    int fd = -1;
+    std::string what;
+    SyncDone done;
+  };
+  void worker_loop();
+  boost::asio::io_context* io_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<SyncJob> jobs_;
+  bool stopping_ = false;
+  std::thread worker_;
   struct Open {
     int fd = -1;
   };
@@ -62,6 +91,9 @@ class MemoryStorage final : public Storage {
     return Status::ok();
   }
   Status sync(const std::string&) override { return Status::ok(); }
+  // Completes on the attached io_context (at once, in the call, without one).
+  void sync_async(const std::string& file, SyncDone done) override;
+  void attach(boost::asio::io_context& io) { io_ = &io; }
   Result<std::vector<Bytes>> read(const std::string& file) override {
     auto it = files_.find(file);
     return it == files_.end() ? std::vector<Bytes>{} : it->second;
@@ -73,6 +105,7 @@ class MemoryStorage final : public Storage {
 
  private:
   std::map<std::string, std::vector<Bytes>> files_;
+  boost::asio::io_context* io_ = nullptr;
 };
 
 }  // namespace mabeam::real

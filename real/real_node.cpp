@@ -17,11 +17,13 @@
 #include "engine/variables/partition_guard.h"
 #include "engine/agents/service.h"
 #include "real/agents_http.h"
+#include "engine/quorum_view.h"
 #include "real/api_auth.h"
 #include "real/asio_context.h"
 #include "real/file_storage.h"
 #include "real/http_server.h"
 #include "real/portmap.h"
+#include "real/consensus_http.h"
 #include "real/variables_http.h"
 
 namespace mabeam::real {
@@ -200,7 +202,7 @@ std::pair<int, std::string> RealNode::readiness() {
     if (!peer) return {503, "not joined: no active peer yet\n"};
   }
   // The majority rule is the partition guard's, and only its.
-  if (auto* guard = s.node->find<vars::PartitionGuard>(); guard && guard->readonly())
+  if (auto* guard = s.node->find<QuorumView>(); guard && guard->readonly())
     return {503, "readonly: " + guard->why() + "\n"};
   return {200, "ready\n"};
 }
@@ -209,7 +211,7 @@ std::string RealNode::status_json() {
   Impl& s = *impl_;
   nlohmann::json j;
   j["node"] = s.cfg.name;
-  const auto* guard = s.node->find<vars::PartitionGuard>();
+  const auto* guard = s.node->find<QuorumView>();
   j["mode"] = guard && guard->readonly() ? "readonly" : "normal";
   if (guard) j["quorum"] = {{"reachable", guard->reachable()}, {"cluster", guard->cluster_size()}};
   j["incarnation"] = s.incarnation;
@@ -243,6 +245,7 @@ std::string RealNode::status_json() {
   j["members"] = std::move(members);
   if (!s.cfg.setup.variables.variables.empty()) j["variables"] = variables_status(*s.node, s.cfg.setup.variables.variables);
   if (s.node->find<agents::AgentService>()) j["agents"] = agents_status(*s.node);
+  add_consensus_status(*s.node, j);
   return j.dump() + "\n";
 }
 
@@ -256,7 +259,7 @@ std::string RealNode::metrics_text() {
   if (auto* mv = s.node->find<MembershipView>())
     for (const auto& m : mv->members())
       if (m.name != s.cfg.name) ++by_state[to_string(m.state)];
-  if (const auto* guard = s.node->find<vars::PartitionGuard>()) {
+  if (const auto* guard = s.node->find<QuorumView>()) {
     w.one("mabeam_readonly", "gauge", "1 while the partition guard holds this node read-only (no majority).",
           guard->readonly() ? 1 : 0);
     w.one("mabeam_quorum_reachable", "gauge", "Nodes this node counts as reachable, itself included.",
@@ -342,12 +345,15 @@ Status RealNode::open() {
   if (!cfg.data_dir.empty()) {
     auto fs = FileStorage::open(cfg.data_dir);
     if (!fs) return fs.status();
+    (*fs)->attach(s.io);  // fsyncs on a worker thread, completions on the node's thread
     s.storage = std::move(*fs);
     auto boots = record_boot(*s.storage);
     if (!boots) return Status::io_error("data dir " + cfg.data_dir + ": " + boots.status().message());
     s.incarnation = *boots;
   } else {
-    s.storage = std::make_unique<MemoryStorage>();
+    auto mem = std::make_unique<MemoryStorage>();
+    mem->attach(s.io);
+    s.storage = std::move(mem);
     // No disk to count boots on: the wall clock in seconds still grows from one run to the next.
     s.incarnation = static_cast<std::uint64_t>(std::max<std::int64_t>(
         1, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
@@ -390,6 +396,7 @@ Status RealNode::open() {
       }
       if (is_variables_path(path)) return serve_variables(*s.node, s.cfg.setup.variables.variables, req, reply);
       if (is_agents_path(path)) return serve_agents(*s.node, req, reply);
+      if (is_consensus_path(path)) return serve_consensus(*s.node, req, reply);
       if (req.method != "GET") return reply(HttpResponse{405, "text/plain; charset=utf-8", "method not allowed: " + path + " takes GET\n"});
       if (path == "/health") return reply(HttpResponse{200, "text/plain; charset=utf-8", "ok\n"});
       if (path == "/ready") {
@@ -398,7 +405,7 @@ Status RealNode::open() {
       }
       if (path == "/metrics") return reply(HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()});
       if (path == "/status") return reply(HttpResponse{200, "application/json", status_json()});
-      reply(HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics, /status, /variables or /agents\n"});
+      reply(HttpResponse{404, "text/plain; charset=utf-8", "not found: try /health, /ready, /metrics, /status, /variables, /consensus or /agents\n"});
     });
     if (auto st = s.http->listen(); !st) return st;
   }

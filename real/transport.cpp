@@ -53,6 +53,9 @@ struct Conn : std::enable_shared_from_this<Conn> {
   // `quiet`: an expected close (the losing side of a duplicate) that is not worth a log line.
   void close(const std::string& why, bool quiet = false);
   void fail_handshake(const std::string& why);
+  // Closes after a socket error; notes when a dialed connection was reset or closed before
+  // the peer sent a single byte (see lost_unheard).
+  void close_on_error(const error_code& ec, const std::string& why);
 
   Transport::Impl& t;
   tcp::socket sock;
@@ -76,6 +79,11 @@ struct Conn : std::enable_shared_from_this<Conn> {
   TimeUs last_rx = 0;
   TimeUs last_tx = 0;
   TimeUs established_at = 0;
+  bool heard = false;  // the peer sent at least one byte
+  // Dialed, then reset or closed before the peer sent anything: the kernel accepted it into
+  // the backlog of a listener that closed (a process dying, its listener closed a moment
+  // after its connections), not a process that spoke and refused us.
+  bool lost_unheard = false;
 };
 
 struct Peer {
@@ -89,6 +97,7 @@ struct Peer {
   std::unique_ptr<asio::steady_timer> retry;
   bool retry_armed = false;
   bool reported_unreachable = false;
+  bool redialed_unheard = false;  // a dial lost unheard was re-dialed at once since the last handshake
 };
 
 struct SeedDial {
@@ -198,9 +207,10 @@ void Conn::read() {
   sock.async_read_some(asio::buffer(p, avail), [self = shared_from_this()](const error_code& ec, std::size_t n) {
     if (self->state == State::closed) return;
     if (ec) {
-      self->close(ec == asio::error::eof ? "closed by peer" : ec.message());
+      self->close_on_error(ec, ec == asio::error::eof ? "closed by peer" : ec.message());
       return;
     }
+    self->heard = true;
     self->t.stats.bytes_received += n;
     self->last_rx = self->t.ctx.now();
     self->reader.commit(n);
@@ -331,7 +341,7 @@ void Conn::pump() {
     self->writing = false;
     if (self->state == State::closed) return;
     if (ec) {
-      self->close("write: " + ec.message());
+      self->close_on_error(ec, "write: " + ec.message());
       return;
     }
     self->t.stats.bytes_sent += n;
@@ -347,6 +357,12 @@ void Conn::fail_handshake(const std::string& why) {
   ++t.stats.handshake_failures;
   t.log("handshake with %s failed: %s", remote.c_str(), why.c_str());
   close("handshake failed");
+}
+
+void Conn::close_on_error(const error_code& ec, const std::string& why) {
+  lost_unheard = dialer && state == State::handshaking && !heard &&
+                 (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
+  close(why);
 }
 
 void Conn::close(const std::string& why, bool quiet) {
@@ -460,6 +476,9 @@ void Transport::Impl::dial(const HostPort& addr, std::shared_ptr<Conn> conn) {
                                const std::string refused_peer =
                                    e2 == asio::error::connection_refused ? conn->dialed_for : std::string();
                                if (!refused_peer.empty()) ++stats.dials_refused;
+                               // A reset that beat the connect's completion is the same
+                               // unheard loss as one in the handshake (a dying listener).
+                               conn->lost_unheard = e2 == asio::error::connection_reset;
                                conn->close("connect: " + e2.message());
                                if (!refused_peer.empty() && on_peer_refused && !closing) on_peer_refused(refused_peer);
                                return;
@@ -533,6 +552,7 @@ void Transport::Impl::on_established(const std::shared_ptr<Conn>& c) {
     s.bound = true;
   }
   Peer& p = peer_entry(ph.name);
+  p.redialed_unheard = false;
   const std::string remote_ip = c->remote.substr(0, c->remote.rfind(':'));
   if (std::string addr = effective_addr(ph.listen, remote_ip); !addr.empty()) p.addr = addr;
   if (p.dialing == c) p.dialing.reset();
@@ -602,11 +622,19 @@ void Transport::Impl::on_closed(const std::shared_ptr<Conn>& c, const std::strin
     Peer& p = peer_entry(c->dialed_for);
     if (p.dialing == c) {
       p.dialing.reset();
-      if (!p.reported_unreachable && cfg.log_connections) {
-        log("cannot reach %s at %s: %s (retrying with backoff)", p.name.c_str(), p.addr.c_str(), why.c_str());
-        p.reported_unreachable = true;
+      // Lost unheard (a listener closing as its process dies): dial once more at once, which
+      // a dead peer's host refuses (evidence for the failure detector) instead of after a
+      // backoff. Once per handshake, so a host that keeps resetting us still backs off.
+      if (c->lost_unheard && !p.redialed_unheard) {
+        p.redialed_unheard = true;
+        dial_peer(p);
+      } else {
+        if (!p.reported_unreachable && cfg.log_connections) {
+          log("cannot reach %s at %s: %s (retrying with backoff)", p.name.c_str(), p.addr.c_str(), why.c_str());
+          p.reported_unreachable = true;
+        }
+        schedule_retry(p);
       }
-      schedule_retry(p);
     }
   }
   if (c->seed_index >= 0) {

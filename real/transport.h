@@ -9,7 +9,9 @@
 //   no known address is shed as "no_route". Queued frames are written in large batches.
 // - A lost connection is re-dialed at once, then with exponential backoff and jitter. A
 //   closed connection is only a hint, and a refused dial only evidence: the failure detector
-//   decides whether a peer is down.
+//   decides whether a peer is down. A dial that the peer's host accepted but that was reset
+//   or closed before the peer sent a byte (the backlog of a listener closing as its process
+//   dies) is dialed once more at once, so a dead peer's refusal comes without a backoff.
 // - Keepalive: an idle connection sends a ping every keepalive interval; one that hears
 //   nothing for the idle timeout is closed. TCP keepalive and TCP_NODELAY are on.
 // - A peer that fails the handshake is dropped and logged, and nothing it sent reaches the

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "engine/variables/partition_guard.h"
+#include "engine/consensus/strong.h"
+#include "engine/quorum_view.h"
 #include "engine/variables/variables.h"
+#include "real/consensus_http.h"
 
 namespace mabeam::real {
 
@@ -39,7 +41,7 @@ std::string query_param(const std::string& target, const std::string& key) {
 }
 
 bool readonly(Node& node) {
-  const auto* guard = node.find<vars::PartitionGuard>();
+  const auto* guard = node.find<QuorumView>();
   return guard && guard->readonly();
 }
 
@@ -50,20 +52,37 @@ bool is_variables_path(const std::string& path) { return path == "/variables" ||
 json variables_status(Node& node, const std::vector<vars::VariableSpec>& specs) {
   json out = json::object();
   auto* service = node.find<vars::VariablesService>();
-  if (!service) return out;
-  for (const auto& spec : specs) out[spec.name] = value_json(service->value_of(spec.name));
+  auto* strong = node.find<raft::StrongVariables>();
+  for (const auto& spec : specs) {
+    if (spec.consistency == vars::Consistency::strong) {
+      if (strong) out[spec.name] = value_json(strong->value_of(spec.name));
+    } else if (service) {
+      out[spec.name] = value_json(service->value_of(spec.name));
+    }
+  }
   return out;
 }
 
 void serve_variables(Node& node, const std::vector<vars::VariableSpec>& specs, const HttpRequest& request,
                      const HttpResponder& reply) {
+  {
+    const std::string path = request.target.substr(0, request.target.find('?'));
+    const std::string name = path.rfind("/variables/", 0) == 0 ? path.substr(11) : "";
+    for (const auto& spec : specs)
+      if (spec.name == name && spec.consistency == vars::Consistency::strong) return serve_strong_variable(node, name, request, reply);
+  }
   auto* service = node.find<vars::VariablesService>();
   if (!service) return reply(text(503, "this node declares no variables (see \"variables\" in its config file)"));
   const std::string path = request.target.substr(0, request.target.find('?'));
   if (path == "/variables" || path == "/variables/") {
     if (request.method != "GET") return reply(text(405, "use GET /variables, or PUT/POST /variables/NAME"));
     json list = json::array();
+    const json values = variables_status(node, specs);
     for (const auto& spec : specs) {
+      if (spec.consistency == vars::Consistency::strong) {
+        list.push_back({{"name", spec.name}, {"consistency", "strong"}, {"value", values.value(spec.name, json())}});
+        continue;
+      }
       list.push_back({{"name", spec.name},
                       {"consistency", vars::to_string(spec.consistency)},
                       {"resolve", vars::to_string(spec.resolve)},

@@ -5,8 +5,10 @@
 
 #include "engine/duration.h"
 #include "sim/checks_agents.h"
+#include "sim/checks_consensus.h"
 #include "sim/checks_variables.h"
 #include "sim/history.h"
+#include "sim/lincheck/check_linearizable.h"
 
 namespace mabeam::sim {
 
@@ -15,6 +17,7 @@ std::string check_label(const Check& c) {
   if (c.check == "members_converged") return "members_converged by " + format_duration(c.by);
   if (c.check == "no_false_down") return "no_false_down (grace " + format_duration(c.grace) + ")";
   if (c.check == "variables_converged") return "variables_converged by " + format_duration(c.by);
+  if (c.check == "linearizable") return "linearizable " + c.var;
   if (c.check == "readonly_minority") return "readonly_minority within " + format_duration(c.within);
   if (c.check == "agent_reachable") return "agent_reachable within " + format_duration(c.within);
   if (c.check == "agent_state") return "agent_state " + c.agent;
@@ -159,6 +162,9 @@ std::vector<CheckResult> evaluate_checks(const std::vector<Check>& checks, const
     else if (c.check == "agent_unique") out.push_back(check_agent_unique(c, trace, h));
     else if (c.check == "agent_reachable") out.push_back(check_agent_reachable(c, trace, h));
     else if (c.check == "agent_state") out.push_back(check_agent_state(c, trace, h));
+    else if (c.check == "single_leader_per_term") out.push_back(check_single_leader_per_term(c, trace));
+    else if (c.check == "linearizable") out.push_back(check_linearizable(trace, c.var));
+    else if (c.check == "no_lost_writes") out.push_back(check_no_lost_writes(c, trace, h));
     else out.push_back({c.check, false, "this check is not implemented by this build"});
   }
   return out;

@@ -84,72 +84,83 @@ json canonical(json v) {
 
 CheckResult check_readonly_minority(const Check& c, const Trace& trace, const History& h) {
   CheckResult r{check_label(c), false, ""};
-  const std::size_t total = trace.header.nodes.size();
-  // The partitions, with the cuts of every layer combined (history.h).
-  const auto& splits = h.splits();
-  if (splits.empty()) {
-    r.detail = "the run had no partition to judge";
-    return r;
-  }
-  // The mode of a node at t: its last mode event at or before t since its last (re)start.
+  // Each node's mode events, a (re)start clearing its mode.
+  std::map<std::string, std::vector<const TraceRecord*>> own;
+  for (const auto& rec : trace.records)
+    if (rec.ev == "mode" || is_restart(rec) || rec.ev == "var_write") own[rec.node].push_back(&rec);
   auto mode_at = [&](const std::string& node, TimeUs t) {
     std::string mode;
-    for (const auto& rec : trace.records) {
-      if (rec.t > t) break;
-      if (rec.node != node) continue;
-      if (is_restart(rec)) mode.clear();
-      else if (rec.ev == "mode") mode = str(rec, "mode");
+    for (const auto* rec : own[node]) {
+      if (rec->t > t) break;
+      if (is_restart(*rec)) mode.clear();
+      else if (rec->ev == "mode") mode = str(*rec, "mode");
     }
     return mode;
   };
-  int judged = 0, refused = 0;
-  for (const auto& s : splits) {
-    const TimeUs from = s.begin + c.within;
-    if (from >= s.end) continue;  // too short to judge
-    for (const auto& g : s.groups) {
-      const bool majority = g.size() * 2 > total;
-      bool whole = true;
-      for (const auto& n : g) whole = whole && !h.impaired_during(n, s.begin, s.end);
+  // What each node should be, from the two-way reachability it had (history.h): normal in a
+  // group holding a majority of the cluster, readonly in a smaller one, nothing asked while
+  // down or paused. A run of one expectation is judged from `within` after it began.
+  struct Run {
+    TimeUs begin, end;
+    bool majority;
+    std::size_t group, cluster;
+  };
+  std::map<std::string, std::vector<Run>> runs;
+  for (const auto& seg : h.reach_segments())
+    for (const auto& g : seg.groups)
       for (const auto& n : g) {
-        if (h.impaired_during(n, s.begin, s.end)) continue;
-        if (majority && !whole) continue;  // a crashed peer may legitimately cost it the majority
-        ++judged;
-        const std::string want = majority ? "normal" : "readonly";
-        std::string mode = mode_at(n, from);
-        if (mode != want) {
-          r.detail = n + " (in a group of " + std::to_string(g.size()) + " of " + std::to_string(total) + " nodes) was " +
-                     (mode.empty() ? "without a mode" : mode) + " at " + format_time(from) + ", " +
-                     format_duration(c.within) + " after the partition at " + format_time(s.begin) + "; expected " + want;
+        const bool majority = g.size() * 2 > seg.cluster;
+        auto& rs = runs[n];
+        if (!rs.empty() && rs.back().end == seg.begin && rs.back().majority == majority) {
+          rs.back().end = seg.end;
+          rs.back().group = std::min(rs.back().group, g.size());
+        } else {
+          rs.push_back(Run{seg.begin, seg.end, majority, g.size(), seg.cluster});
+        }
+      }
+  int judged_minority = 0, refused = 0, judged = 0;
+  for (const auto& [n, rs] : runs) {
+    for (const auto& run : rs) {
+      const TimeUs from = run.begin + c.within;
+      if (from >= run.end) continue;  // too short to judge
+      ++judged;
+      if (!run.majority) ++judged_minority;
+      const std::string want = run.majority ? "normal" : "readonly";
+      const std::string where = "(in a group of " + std::to_string(run.group) + " of " + std::to_string(run.cluster) +
+                                " nodes that reach each other both ways, " + format_time(run.begin) + ".." +
+                                format_time(run.end) + ")";
+      const std::string mode = mode_at(n, from);
+      if (mode != want) {
+        r.detail = n + " was " + (mode.empty() ? "without a mode" : mode) + " at " + format_time(from) + ", " +
+                   format_duration(c.within) + " into its time " + where + "; expected " + want;
+        return r;
+      }
+      for (const auto* rec : own[n]) {
+        if (rec->t <= from || rec->t >= run.end) continue;
+        if (rec->ev == "mode" && str(*rec, "mode") != want) {
+          r.detail = n + " turned " + str(*rec, "mode") + " at " + format_time(rec->t) + " " + where + "; expected " + want;
           return r;
         }
-        for (const auto& rec : trace.records) {
-          if (rec.t <= from || rec.t >= s.end || rec.node != n) continue;
-          if (rec.ev == "mode" && str(rec, "mode") != want) {
-            r.detail = n + " turned " + str(rec, "mode") + " at " + format_time(rec.t) + " during the partition of " +
-                       format_time(s.begin) + ".." + format_time(s.end) + " (group of " + std::to_string(g.size()) +
-                       " of " + std::to_string(total) + "); expected " + want;
+        if (!run.majority && rec->ev == "var_write" && str(*rec, "policy") == "readonly") {
+          if (!flag(*rec, "ok")) {
+            ++refused;
+          } else {
+            r.detail = n + " accepted a write to readonly variable " + str(*rec, "var") + " at " + format_time(rec->t) +
+                       " " + where;
             return r;
-          }
-          if (!majority && rec.ev == "var_write" && str(rec, "policy") == "readonly") {
-            if (!flag(rec, "ok")) {
-              ++refused;
-            } else {
-              r.detail = n + " accepted a write to readonly variable " + str(rec, "var") + " at " + format_time(rec.t) +
-                         " while in a minority group (" + std::to_string(g.size()) + " of " + std::to_string(total) + ")";
-              return r;
-            }
           }
         }
       }
     }
   }
-  if (judged == 0) {
-    r.detail = "no partition lasted longer than " + format_duration(c.within) + ": nothing to judge";
+  if (judged_minority == 0) {
+    r.detail = "no node was in a minority for longer than " + format_duration(c.within) + ": nothing to judge";
     return r;
   }
   r.ok = true;
-  r.detail = std::to_string(splits.size()) + " partition(s): minority nodes read-only and majority nodes normal within " +
-             format_duration(c.within) + "; " + std::to_string(refused) + " minority writes refused";
+  r.detail = std::to_string(judged) + " stretches judged (" + std::to_string(judged_minority) +
+             " in a minority): read-only in a minority and normal in a majority within " + format_duration(c.within) +
+             "; " + std::to_string(refused) + " minority writes refused";
   return r;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 namespace mabeam::sim {
 
@@ -176,6 +177,48 @@ bool History::cut_during(const std::string& from, const std::string& to, TimeUs 
     if (begin <= b && a < end && cut_in(cuts_[i], from, to)) return true;
   }
   return false;
+}
+
+std::vector<History::Reach> History::reach_segments() const {
+  std::set<TimeUs> bounds{0, end_};
+  for (const auto& c : cuts_) bounds.insert(c.t);
+  for (const auto* m : {&down_, &paused_, &left_})
+    for (const auto& [n, spans] : *m)
+      for (const auto& i : spans) {
+        bounds.insert(i.begin);
+        bounds.insert(i.end);
+      }
+  std::vector<Reach> out;
+  std::size_t cut = 0;  // the cut state in force at b: the last one dated at or before it
+  for (auto it = bounds.begin(); it != bounds.end() && *it < end_; ++it) {
+    const TimeUs b = *it, e = std::min(*std::next(it), end_);
+    while (cut + 1 < cuts_.size() && cuts_[cut + 1].t <= b) ++cut;
+    std::vector<std::string> up;
+    std::size_t cluster = 0;
+    for (const auto& n : nodes_) {
+      if (!left_at(n, b)) ++cluster;
+      if (running_at(n, b) && !paused_at(n, b)) up.push_back(n);
+    }
+    // Components by union-find over the two-way edges (nodes_ order keeps it deterministic).
+    std::vector<std::size_t> parent(up.size());
+    for (std::size_t i = 0; i < up.size(); ++i) parent[i] = i;
+    auto find = [&](std::size_t x) {
+      while (parent[x] != x) x = parent[x] = parent[parent[x]];
+      return x;
+    };
+    for (std::size_t i = 0; i < up.size(); ++i)
+      for (std::size_t j = i + 1; j < up.size(); ++j)
+        if (!cut_in(cuts_[cut], up[i], up[j]) && !cut_in(cuts_[cut], up[j], up[i])) parent[find(j)] = find(i);
+    std::map<std::size_t, std::vector<std::string>> by_root;
+    for (std::size_t i = 0; i < up.size(); ++i) by_root[find(i)].push_back(up[i]);
+    Reach r{b, e, {}, cluster};
+    for (auto& [root, g] : by_root) r.groups.push_back(std::move(g));
+    if (!out.empty() && out.back().end == b && out.back().groups == r.groups && out.back().cluster == cluster)
+      out.back().end = e;
+    else
+      out.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::vector<TimeUs> History::crashes(const std::string& node) const {

@@ -64,6 +64,18 @@ class History {
   };
   const std::vector<Split>& splits() const { return splits_; }
 
+  // Who can talk with whom, both ways, over time: intervals in which the components of the
+  // graph of running, unpaused nodes (an edge where neither direction is cut: by any layer's
+  // partition, a one-way cut or a link with loss 1) stay the same, from the first start to
+  // the end. Down and paused nodes are in no group; `cluster` is the nodes not gone by a
+  // graceful leave. What the partition guard can see, so what readonly_minority judges by.
+  struct Reach {
+    TimeUs begin = 0, end = 0;  // [begin, end)
+    std::vector<std::vector<std::string>> groups;
+    std::size_t cluster = 0;
+  };
+  std::vector<Reach> reach_segments() const;
+
  private:
   struct CutLayer {
     std::map<std::string, int> group;  // empty: no symmetric partition

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "engine/consensus/service.h"
 #include "engine/duration.h"
 #include "sim/agent_driver.h"
 #include "sim/history.h"
@@ -17,6 +18,35 @@ namespace mabeam::sim {
 
 namespace {
 
+// add_voter, remove_voter, transfer_leader: carried out at the leader (of the highest term
+// among running nodes), traced as `admin` with the outcome; skipped without a leader.
+void consensus_admin(World& w, const ScenarioEvent& e, const std::string& node) {
+  raft::ConsensusService* leader = nullptr;
+  std::string leader_name;
+  for (std::uint32_t i = 0; i < w.size(); ++i) {
+    SimNode& n = w.node(i);
+    if (!n.up() || n.paused()) continue;
+    auto* c = n.node()->find<raft::ConsensusService>();
+    if (c && c->running() && c->role() == raft::Role::leader && (!leader || c->term() > leader->term())) {
+      leader = c;
+      leader_name = n.self();
+    }
+  }
+  const char* verb = to_string(e.verb);
+  if (!leader) {
+    w.emit_global(TraceEvent("fault_ignored").with("fault", verb).with("node", node).with("reason", "no leader"));
+    return;
+  }
+  Status s;
+  if (e.verb == ScenarioEvent::Verb::add_voter) s = leader->change_membership(raft::Raft::Change::add_voter, node);
+  if (e.verb == ScenarioEvent::Verb::remove_voter) s = leader->change_membership(raft::Raft::Change::remove, node);
+  if (e.verb == ScenarioEvent::Verb::transfer_leader) s = leader->transfer_leader(node);
+  TraceEvent t("admin");
+  t.with("do", verb).with("node", node).with("leader", leader_name).with("ok", s.is_ok());
+  if (!s) t.with("error", s.message());
+  w.emit_global(t);
+}
+
 void script_event(World& w, Selectors& selectors, const ScenarioEvent& e) {
   std::string node;
   std::vector<std::vector<std::string>> groups;
@@ -24,7 +54,7 @@ void script_event(World& w, Selectors& selectors, const ScenarioEvent& e) {
   auto idx = [&](const std::string& name) { return static_cast<std::uint32_t>(w.index_of(name)); };
   using V = ScenarioEvent::Verb;
   switch (e.verb) {
-    case V::crash: w.crash(idx(node)); break;
+    case V::crash: w.crash(idx(node), e.disk); break;
     case V::restart: w.restart(idx(node)); break;
     case V::pause: w.pause(idx(node), e.duration); break;
     case V::partition: w.partition(groups, e.layer); break;
@@ -38,8 +68,12 @@ void script_event(World& w, Selectors& selectors, const ScenarioEvent& e) {
     case V::disk_fault: w.disk_fault(idx(node), e.duration); break;
     case V::join: w.join(idx(node)); break;
     case V::leave: w.leave(idx(node)); break;
+    case V::add_voter:
+    case V::remove_voter:
+    case V::transfer_leader: consensus_admin(w, e, node); break;
     case V::write:
-    case V::read: break;  // issued by the ClientDriver (sim/workload.h)
+    case V::read:
+    case V::cas: break;  // issued by the ClientDriver (sim/workload.h)
     case V::spawn:
     case V::send:
     case V::kill_agent: break;  // issued by the AgentDriver (sim/agent_driver.h)
@@ -80,6 +114,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   ClientDriver clients(w, sc, r.seed);
   AgentDriver agent_clients(w, sc, r.seed);
   for (const auto& l : sc.links) w.link(l.from, l.to, l.latency, l.loss, l.duplicate, l.reorder, false);
+  for (std::uint32_t i = 0; i < w.size(); ++i) w.node(i).disk().set_sync_latency(sc.disk_sync_latency);
 
   for (std::uint32_t i = 0; i < sc.nodes.size(); ++i)
     if (!sc.nodes[i].starts_by_join) w.scheduler().at(sc.nodes[i].start, [&w, i] { w.start(i); });

@@ -56,7 +56,7 @@ const char* unbuilt_verb_service(const std::string& verb) {
 }
 
 const char* unbuilt_check_service(const std::string& check) {
-  if (check == "single_leader_per_term" || check == "linearizable" || check == "no_lost_writes") return "consensus";
+  (void)check;  // every check DESIGN.md names is built
   return nullptr;
 }
 
@@ -69,7 +69,7 @@ struct VerbSpec {
 
 const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
   static const std::vector<std::pair<std::string, VerbSpec>> specs = {
-      {"crash", {Verb::crash, {"at", "do", "node", "as", "chosen"}}},
+      {"crash", {Verb::crash, {"at", "do", "node", "disk", "as", "chosen"}}},
       {"restart", {Verb::restart, {"at", "do", "node", "as", "chosen"}}},
       {"pause", {Verb::pause, {"at", "do", "node", "for", "as", "chosen"}}},
       {"partition", {Verb::partition, {"at", "do", "groups", "isolate", "layer", "as", "chosen"}}},
@@ -82,6 +82,10 @@ const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
       {"leave", {Verb::leave, {"at", "do", "node", "as", "chosen"}}},
       {"write", {Verb::write, {"at", "do", "node", "var", "value", "op", "session"}}},
       {"read", {Verb::read, {"at", "do", "node", "var", "session"}}},
+      {"cas", {Verb::cas, {"at", "do", "node", "var", "expected", "value"}}},
+      {"add_voter", {Verb::add_voter, {"at", "do", "node"}}},
+      {"remove_voter", {Verb::remove_voter, {"at", "do", "node"}}},
+      {"transfer_leader", {Verb::transfer_leader, {"at", "do", "node"}}},
       {"spawn", {Verb::spawn, load::kSpawnKeys}},
       {"send", {Verb::send, load::kSendKeys}},
       {"kill_agent", {Verb::kill_agent, load::kKillKeys}},
@@ -91,8 +95,9 @@ const std::vector<std::pair<std::string, VerbSpec>>& verb_specs() {
 
 const std::vector<std::string> kCheckNames = {"detected_down",       "no_false_down",       "members_converged",
                                               "readonly_minority",   "variables_converged", "causal_order",
-                                              "session_guarantees",  "agent_unique",        "agent_reachable",
-                                              "agent_state"};
+                                              "session_guarantees",  "single_leader_per_term", "linearizable",
+                                              "no_lost_writes",
+                                              "agent_unique",        "agent_reachable",     "agent_state"};
 
 constexpr std::size_t kWorkloadsMax = 1000;
 constexpr double kWorkloadRateMax = 10000.0;
@@ -104,7 +109,7 @@ class Loader {
 
   void load(const json& root) {
     require_object(root, "", "a scenario object");
-    check_keys(root, "", {"$schema", "name", "description", "seed", "duration", "nodes", "network", "config", "trace",
+    check_keys(root, "", {"$schema", "name", "description", "seed", "duration", "nodes", "network", "disk", "config", "trace",
                           "variables", "workload", "events", "expect", "swarm"});
     if (const json* j = optional(root, "$schema")) read_string(*j, "/$schema");
     s_.name = read_string(require(root, "", "name", "a string"), "/name");
@@ -115,6 +120,11 @@ class Loader {
     s_.duration = read_positive_duration(require(root, "", "duration", "a duration like \"40s\""), "/duration");
     load_nodes(require(root, "", "nodes", "a node count or a list of nodes"));
     if (const json* j = optional(root, "network")) load_network(*j);
+    if (const json* j = optional(root, "disk")) {
+      require_object(*j, "/disk");
+      check_keys(*j, "/disk", {"sync_latency"});
+      if (const json* v = optional(*j, "sync_latency")) s_.disk_sync_latency = load_latency(*v, "/disk/sync_latency");
+    }
     for (const auto& n : s_.nodes) s_.setup.peers.push_back(n.name);
     const json* config = optional(root, "config");
     if (auto st = parse_node_config(config ? *config : json(), "/config", s_.setup); !st) throw LoadError{st};
@@ -125,11 +135,37 @@ class Loader {
     }
     if (auto st = vars::parse_variables_config(root, "", s_.variables); !st) throw LoadError{st};
     for (const auto& n : s_.nodes) s_.variables.cluster.push_back(n.name);
+    s_.variables.guard_config = s_.setup.variables.guard_config;  // config.partition_guard, config.max_drift
+    for (const auto& v : s_.variables.variables)
+      if (v.consistency == vars::Consistency::strong) s_.setup.consensus.strong_vars.push_back(v.name);
+    for (std::size_t i = 0; i < s_.setup.consensus.config.voters.size(); ++i)
+      node_ref(json(s_.setup.consensus.config.voters[i]), "/config/consensus/voters/" + std::to_string(i));
     if (const json* j = optional(root, "workload")) load_workload(*j);
     if (const json* j = optional(root, "events")) load_events(*j);
     if (const json* j = optional(root, "expect")) load_expect(*j);
     check_agent_refs(s_);
     if (optional(root, "swarm")) load_swarm(root, s_);
+    check_drift_within_leases(root);
+  }
+
+  // Leases (the partition guard's quorum lease) assume clock drift within config.max_drift:
+  // a scenario that drifts a clock further while one is on would break them by design.
+  void check_drift_within_leases(const json& root) {
+    const bool guard = std::any_of(s_.variables.variables.begin(), s_.variables.variables.end(),
+                                   [](const vars::VariableSpec& v) { return v.consistency != vars::Consistency::strong; }) ||
+                       std::any_of(s_.expect.begin(), s_.expect.end(), [](const Check& c) { return c.check == "readonly_minority"; });
+    if (!guard) return;
+    const json* events = optional(root, "events");
+    if (!events || !events->is_array()) return;
+    for (std::size_t i = 0; i < events->size(); ++i) {
+      const json& e = (*events)[i];
+      const json* drift = e.is_object() && e.value("do", "") == "clock_skew" ? optional(e, "drift") : nullptr;
+      if (!drift || !drift->is_number() || std::abs(drift->get<double>()) <= s_.setup.max_drift) continue;
+      char what[160];
+      std::snprintf(what, sizeof what, "a drift within config.max_drift (%g), which the partition guard's quorum lease assumes",
+                    s_.setup.max_drift);
+      expected(child(child("/events", i), "drift"), std::string(what) + " (raise config.max_drift, or drift less)", *drift);
+    }
   }
 
  private:
@@ -491,6 +527,15 @@ class Loader {
     const NodeRef ref = [this](const json& j, const std::string& ptr) { return node_ref(j, ptr); };
     switch (ev.verb) {
       case Verb::crash:
+        read_fault_target(e, p, ev, ref);
+        if (const json* d = optional(e, "disk")) {
+          const std::string mode = d->is_string() ? d->get<std::string>() : "";
+          if (mode == "random") ev.disk = CrashDisk::random;
+          else if (mode == "lose_unsynced") ev.disk = CrashDisk::lose_unsynced;
+          else if (mode == "keep_unsynced") ev.disk = CrashDisk::keep_unsynced;
+          else expected(child(p, "disk"), "one of random, lose_unsynced, keep_unsynced", *d);
+        }
+        break;
       case Verb::restart:
       case Verb::join:
       case Verb::leave:
@@ -524,6 +569,27 @@ class Loader {
         load_write(e, p, ev);
         if (const json* v = optional(e, "session")) ev.session = read_session(*v, child(p, "session"));
         break;
+      case Verb::cas: {
+        ev.node = node();
+        ev.var = var_ref(require(e, p, "var", "a declared variable"), child(p, "var"));
+        if (find_var(ev.var)->consistency != vars::Consistency::strong)
+          expected(child(p, "var"), "a strong variable (cas is linearizable: consistency \"strong\")", e["var"]);
+        const json& ex = require(e, p, "expected", "the expected value (null: unset)");
+        if (!ex.is_null() && !ex.is_number() && !ex.is_string() && !ex.is_boolean())
+          expected(child(p, "expected"), "a number, a string, a boolean or null", ex);
+        const json& nv = require(e, p, "value", "the new value");
+        if (!nv.is_number() && !nv.is_string() && !nv.is_boolean()) expected(child(p, "value"), "a number, a string or a boolean", nv);
+        ev.expected = ex.dump();
+        ev.value = nv.dump();
+        break;
+      }
+      case Verb::add_voter:
+      case Verb::remove_voter:
+      case Verb::transfer_leader:
+        if (!s_.setup.consensus.wanted())
+          fail(vp, "expected a consensus group to administer (a strong variable or config.consensus), found none");
+        ev.node = node();
+        break;
       case Verb::read:
         ev.node = node();
         ev.var = var_ref(require(e, p, "var", "a declared variable"), child(p, "var"));
@@ -551,6 +617,11 @@ class Loader {
         if (!offset && !drift) fail(p, "expected at least one of offset, drift, found neither");
         if (offset) ev.offset = read_signed_duration(*offset, child(p, "offset"));
         if (drift) ev.drift = read_number(*drift, child(p, "drift"), -0.5, 0.5, "a number from -0.5 to 0.5");
+        // Lease reads assume every clock drifts less than max_drift (DESIGN.md, "Leases").
+        const auto& cc = s_.setup.consensus.config;
+        if (drift && s_.setup.consensus.wanted() && cc.read == raft::ReadMode::lease && std::fabs(ev.drift) > cc.max_drift)
+          refuse(child(p, "drift"), "a drift of " + drift->dump() + " exceeds config.max_drift (" + json(cc.max_drift).dump() +
+                                        "), which lease reads (config.consensus.read: \"lease\") rely on");
         break;
       }
     }
@@ -585,8 +656,22 @@ class Loader {
           fail(cp, "expected variables to judge, found no /variables declared");
       } else if (check.check == "readonly_minority") {
         check_keys(c, p, {"check", "within"}, context);
-        check.within = sec(5);
+        // By default, the bound the guard promises: its quorum lease.
+        check.within = vars::guard_defaults(s_.setup.variables.guard_config, s_.nodes.size()).quorum_lease;
         if (const json* w = optional(c, "within")) check.within = read_positive_duration(*w, child(p, "within"));
+      } else if (check.check == "single_leader_per_term") {
+        check_keys(c, p, {"check"}, context);
+        if (!s_.setup.consensus.wanted())
+          fail(cp, "expected a consensus group to judge (a strong variable or config.consensus), found none");
+      } else if (check.check == "linearizable") {
+        check_keys(c, p, {"check", "var"}, context);
+        const std::string vp = child(p, "var");
+        check.var = var_ref(require(c, p, "var", "a strong variable declared in /variables"), vp);
+        if (find_var(check.var)->consistency != vars::Consistency::strong)
+          expected(vp, "a strong variable (only consistency \"strong\" promises linearizability)", c["var"]);
+      } else if (check.check == "no_lost_writes") {
+        check_keys(c, p, {"check"}, context);
+        if (s_.setup.consensus.strong_vars.empty()) fail(cp, "expected strong variables to judge, found none declared");
       } else if (check.check == "agent_unique") {
         check_keys(c, p, {"check"}, context);
       } else if (check.check == "agent_reachable") {
@@ -744,6 +829,10 @@ Result<Scenario> load_scenario_file(const std::string& path) {
 const char* to_string(ScenarioEvent::Verb v) {
   switch (v) {
     case Verb::crash: return "crash";
+    case Verb::cas: return "cas";
+    case Verb::add_voter: return "add_voter";
+    case Verb::remove_voter: return "remove_voter";
+    case Verb::transfer_leader: return "transfer_leader";
     case Verb::restart: return "restart";
     case Verb::pause: return "pause";
     case Verb::partition: return "partition";

@@ -30,6 +30,9 @@ struct Latency {
   double shape = 0;                 // pareto
 };
 
+// What a crash does to writes not yet synced (the `disk` of a `crash` event).
+enum class CrashDisk { random, lose_unsynced, keep_unsynced };
+
 // Parameters of one directed link (or the default for all links).
 struct LinkParams {
   Latency latency;
@@ -55,10 +58,11 @@ struct NodeSpec {
 // One scripted fault or operation. Only the fields of its verb are set.
 struct ScenarioEvent {
   enum class Verb { crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, disk_fault, join, leave,
-                    write, read, spawn, send, kill_agent };
+                    write, read, cas, add_voter, remove_voter, transfer_leader, spawn, send, kill_agent };
   TimeUs at = 0;
   Verb verb = Verb::crash;
-  std::string node;                            // crash, restart, pause, clock_skew, disk_fault, join, leave
+  std::string node;                            // crash, restart, pause, clock_skew, disk_fault, join, leave,
+                                               // write, read, cas; add_voter, remove_voter, transfer_leader
   DurationUs duration = 0;                     // pause "for", disk_fault "for"
   std::vector<std::vector<std::string>> groups;  // partition: complete (left-out nodes form one more group)
   std::vector<std::string> from, to;           // partition_oneway (messages from -> to are cut); link: from/to
@@ -68,9 +72,11 @@ struct ScenarioEvent {
   DurationUs offset = 0;                       // clock_skew: wall clock jumps by offset (may be negative)
   double drift = 0.0;                          // clock_skew: clock rate error, e.g. 0.001 = 1000 ppm fast
   std::string var;                             // write, read: the variable
-  std::string value;                           // write: the value as JSON text ("" = the default)
+  std::string value;                           // write: the value as JSON text ("" = the default); cas: the new value
+  std::string expected;                        // cas: the expected value as JSON text ("null" = unset)
   std::string op;                              // write: set/add/remove/incr ("" = the variable's default); read: "read"
   std::string session;                         // write, read: the client session ("" = none)
+  CrashDisk disk = CrashDisk::random;          // crash: what becomes of unsynced writes
   std::string layer;                           // partition, partition_oneway, heal: the cut layer ("" = scripted)
   // Fault selectors (DESIGN.md, "Exploring seeds"). With `selector` set, the target is
   // chosen when the event fires: "leader", "random" or "$X" for `node` (or, with `isolate`,
@@ -113,14 +119,24 @@ struct WorkloadSpec {
 
 struct Check {
   std::string check;        // detected_down, no_false_down, members_converged, readonly_minority, variables_converged,
-                            // causal_order, session_guarantees
+                            // causal_order, session_guarantees, single_leader_per_term, linearizable,
+                            // no_lost_writes
   std::string node;         // detected_down
+  std::string var;          // linearizable: the strong variable whose history is judged
   DurationUs within = 0;    // detected_down, readonly_minority (default 5s)
   TimeUs by = 0;            // members_converged, variables_converged
   DurationUs grace = sec(5);  // no_false_down: how far back a fault still explains a down mark
   std::string agent;          // agent_state: the counter agent's name
 };
 
+// An fsync of a few hundred microseconds, as on an SSD.
+inline Latency default_sync_latency() {
+  Latency l;
+  l.dist = Latency::Dist::uniform;
+  l.min = us(100);
+  l.max = ms(1);
+  return l;
+}
 // The `swarm` block: faults each seed of `mabeam sweep --swarm` draws for itself (sim/swarm.h).
 struct SwarmSpec {
   enum Kind { crash, pause, partition, partition_oneway, link, clock_skew, disk_fault, kinds };
@@ -148,6 +164,7 @@ struct Scenario {
   DurationUs duration = sec(10);
   std::vector<NodeSpec> nodes;
   LinkParams network;                    // default for every directed link
+  Latency disk_sync_latency = default_sync_latency();  // "disk": {"sync_latency": ...}
   std::vector<LinkOverride> links;       // per-direction overrides, applied in order
   NodeSetup setup;                       // from "config"; peers = every node name
   bool trace_messages = true;            // "trace": {"messages": bool}: msg_send/msg_recv lines

@@ -20,8 +20,6 @@ namespace {
 
 constexpr std::size_t kBindingBytesMax = 64;
 constexpr std::uint64_t kSwarmFaultsMax = 100;  // of one kind per seed
-// Clock drift that leases assume (DESIGN.md: config.max_drift, default 0.01).
-constexpr double kMaxDriftDefault = 0.01;
 
 bool valid_binding(const std::string& name) {
   if (name.empty() || name.size() > kBindingBytesMax) return false;
@@ -223,7 +221,7 @@ void load_swarm(const json& root, Scenario& s) {
   require_object(j, p, "a swarm object like {\"window\": [\"5s\", \"25s\"], \"max_down\": 1, \"faults\": {\"crash\": 2}}");
   check_keys(j, p, {"window", "max_down", "faults", "ranges"});
   SwarmSpec w;
-  const double max_drift = kMaxDriftDefault;
+  const double max_drift = s.setup.max_drift;
   w.clock_drift_max = max_drift / 2;
 
   const std::string wp = child(p, "window");

@@ -230,6 +230,10 @@ Picture picture_of(const Scenario& s) {
           }
         break;
       case Verb::write:
+      case Verb::cas:
+      case Verb::add_voter:
+      case Verb::remove_voter:
+      case Verb::transfer_leader:
       case Verb::read:
       case Verb::spawn:
       case Verb::send:

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "engine/consensus/strong.h"
+
 namespace mabeam::sim {
 
 ClientDriver::ClientDriver(World& world, const Scenario& scenario, std::uint64_t seed)
@@ -10,8 +12,15 @@ ClientDriver::ClientDriver(World& world, const Scenario& scenario, std::uint64_t
 
 void ClientDriver::schedule() {
   for (const auto& e : scenario_.events) {
-    if (e.verb != ScenarioEvent::Verb::write && e.verb != ScenarioEvent::Verb::read) continue;
-    world_.scheduler().at(e.at, [this, &e] { issue(e.node, vars::ClientOp{e.var, e.op, e.value, e.session}); });
+    if (e.verb != ScenarioEvent::Verb::write && e.verb != ScenarioEvent::Verb::read && e.verb != ScenarioEvent::Verb::cas)
+      continue;
+    world_.scheduler().at(e.at, [this, &e] {
+      vars::ClientOp op{e.var, e.verb == ScenarioEvent::Verb::cas ? "cas" : e.op, e.value, e.session, e.expected};
+      if (strong(e.var))
+        issue_strong(e.node, "events@" + e.node, op);
+      else
+        issue(e.node, std::move(op));
+    });
   }
   for (std::size_t i = 0; i < scenario_.workload.size(); ++i) {
     const WorkloadSpec& w = scenario_.workload[i];
@@ -45,7 +54,10 @@ void ClientDriver::next(Stream& s) {
       const std::size_t k = s.rng.below(count);
       node = w.nodes.empty() ? scenario_.nodes[k].name : w.nodes[k];
     }
-    issue(node, std::move(op));
+    if (strong(w.var))
+      issue_strong(node, "workload" + std::to_string(s.index) + "@" + node, op);
+    else
+      issue(node, std::move(op));
     next(s);
   });
 }
@@ -55,6 +67,13 @@ vars::ClientOp ClientDriver::generate(Stream& s) {
   vars::ClientOp op;
   op.var = w.var;
   op.session = w.session;
+  if (strong(w.var)) {
+    const auto pick = w.kind == WorkloadSpec::Kind::reads ? 0 : w.kind == WorkloadSpec::Kind::writes ? 1 : s.rng.below(3);
+    op.op = pick == 0 ? "read" : pick == 1 ? "set" : "cas";
+    if (pick == 2) op.expected = std::to_string(s.rng.below(5));
+    if (pick != 0) op.value = std::to_string(s.rng.below(5));
+    return op;
+  }
   const bool read = w.kind == WorkloadSpec::Kind::reads || (w.kind == WorkloadSpec::Kind::mixed && s.rng.chance(0.5));
   if (read) {
     op.op = "read";
@@ -90,6 +109,50 @@ vars::ClientOp ClientDriver::generate(Stream& s) {
       break;
   }
   return op;
+}
+
+bool ClientDriver::strong(const std::string& var) const {
+  for (const auto& v : scenario_.variables.variables)
+    if (v.name == var) return v.consistency == vars::Consistency::strong;
+  return false;
+}
+
+void ClientDriver::issue_strong(const std::string& node, const std::string& client, const vars::ClientOp& op) {
+  const int i = world_.index_of(node);
+  SimNode& n = world_.node(static_cast<std::uint32_t>(i));
+  auto* service = n.up() && !n.paused() ? n.node()->find<raft::StrongVariables>() : nullptr;
+  if (!service) {
+    ++unreachable_;
+    return;
+  }
+  if (auto busy = client_busy_.find(client); busy != client_busy_.end()) {
+    // A live node answers within op_timeout; past it, the node crashed with the operation
+    // open, which counts as info: the client goes on under a fresh process.
+    if (world_.now() - busy->second <= scenario_.setup.consensus.config.op_timeout) {
+      ++skipped_busy_;
+      return;
+    }
+    process_of_[client] = next_process_++;
+  }
+  if (!process_of_.count(client)) process_of_[client] = next_process_++;
+  raft::StrongClientOp sop;
+  sop.var = op.var;
+  sop.kind = op.op == "read" ? raft::StrongKind::read : op.op == "cas" ? raft::StrongKind::cas : raft::StrongKind::write;
+  sop.value = op.value;
+  sop.expected = op.expected.empty() ? "null" : op.expected;
+  sop.process = process_of_[client];
+  client_busy_[client] = world_.now();
+  ++issued_;
+  // The node may crash with the operation open: the client then never hears back, and
+  // its process counts as crashed (its operation stays open, as an info would).
+  // An answer that comes after the client gave up on it (a node paused past op_timeout)
+  // belongs to a process the client has left: it must not free or renumber the new one.
+  const std::int64_t process = sop.process;
+  service->submit(std::move(sop), [this, client, process](const raft::StrongResult& r) {
+    if (process_of_[client] != process) return;
+    client_busy_.erase(client);
+    if (r.type == "info") process_of_[client] = next_process_++;
+  });
 }
 
 void ClientDriver::issue(const std::string& node, vars::ClientOp op) {

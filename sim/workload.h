@@ -10,6 +10,8 @@
 //   drawn from `nodes`, so the session moves between nodes. A session is sequential: while
 //   its previous operation waits for an answer, a new one is skipped (counted).
 // Session tokens are client state: they live here, not on the nodes, and survive crashes.
+// Strong variables: `mixed` draws reads, writes and cas alike (values 0..4, so some cas
+// match); each node's stream is one client, sequential like a session.
 // An operation aimed at a node that is down or paused is not issued (counted): the client
 // could not reach it.
 #pragma once
@@ -36,6 +38,7 @@ class ClientDriver {
   void issue(const std::string& node, vars::ClientOp op);
 
   std::uint64_t issued() const { return issued_; }
+  std::uint64_t processes() const { return next_process_; }
   std::uint64_t unreachable() const { return unreachable_; }
   std::uint64_t skipped_busy() const { return skipped_busy_; }
 
@@ -49,6 +52,11 @@ class ClientDriver {
   };
   void next(Stream& s);
   vars::ClientOp generate(Stream& s);
+  // A strong variable's operation from client `client` (a node's stream or its events):
+  // one operation open per client process; a process whose operation ended in info issues
+  // nothing more and the client goes on under a fresh process number (Jepsen's rule).
+  void issue_strong(const std::string& node, const std::string& client, const vars::ClientOp& op);
+  bool strong(const std::string& var) const;
 
   World& world_;
   const Scenario& scenario_;
@@ -58,6 +66,9 @@ class ClientDriver {
   static constexpr DurationUs kClientTimeout = sec(10);
   std::map<std::string, TimeUs> busy_;  // session -> since when an operation is outstanding
   std::uint64_t issued_ = 0, unreachable_ = 0, skipped_busy_ = 0;
+  std::map<std::string, std::int64_t> process_of_;  // client -> its current process
+  std::map<std::string, TimeUs> client_busy_;  // client -> since when its operation is open
+  std::int64_t next_process_ = 0;
 };
 
 }  // namespace mabeam::sim

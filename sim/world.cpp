@@ -16,7 +16,9 @@ SimNode::SimNode(World& world, std::uint32_t index, std::string name, std::uint6
       index_(index),
       name_(std::move(name)),
       rng_(Rng::for_node(seed, name_)),
-      disk_(Rng::derived(seed, "disk/" + name_)) {}
+      disk_(Rng::derived(seed, "disk/" + name_)) {
+  disk_.set_schedule([this](DurationUs delay, std::function<void()> fn) { after(delay, std::move(fn)); });
+}
 
 SimNode::~SimNode() = default;
 
@@ -188,7 +190,7 @@ void World::start(std::uint32_t i) {
   boot(i, "node_start");
 }
 
-void World::crash(std::uint32_t i) {
+void World::crash(std::uint32_t i, CrashDisk disk) {
   SimNode& n = *nodes_[i];
   if (!n.up()) {
     trace_line(n.name_, TraceEvent("fault_ignored").with("fault", "crash").with("reason", "node is not running"));
@@ -196,7 +198,7 @@ void World::crash(std::uint32_t i) {
   }
   trace_line(n.name_, TraceEvent("node_crash"));
   stop_process(n);
-  n.disk_.crash();
+  n.disk_.crash(disk);
   close_connections(i);
 }
 

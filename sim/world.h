@@ -117,7 +117,8 @@ class World {
   // Lifecycle and faults, effective now. Each is traced. Invalid transitions (crash of a
   // crashed node, restart of a running one) are traced as ignored and change nothing.
   void start(std::uint32_t i);
-  void crash(std::uint32_t i);
+  // `disk`: what becomes of writes not yet synced (disk.h).
+  void crash(std::uint32_t i, CrashDisk disk = CrashDisk::random);
   void restart(std::uint32_t i);
   // Starts a node that is not running (first start, or after a leave or crash).
   void join(std::uint32_t i);

@@ -1,6 +1,8 @@
 // Reading the variables configuration and installing the services (see setup.h).
 #include "engine/variables/setup.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/duration.h"
@@ -77,11 +79,16 @@ Status parse_one(const json& v, const std::string& p, VariableSpec& spec) {
   spec.name = name->get<std::string>();
   std::string consistency = "eventual";
   if (auto s = read_enum(v, "consistency", p, {"eventual", "causal", "session", "strong"}, consistency); !s) return s;
-  if (consistency == "strong")
-    return Status::refused(p + "/consistency: \"strong\" needs the consensus service, which is not built yet");
-  spec.consistency = consistency == "causal" ? Consistency::causal
+  spec.consistency = consistency == "causal"    ? Consistency::causal
                      : consistency == "session" ? Consistency::session
+                     : consistency == "strong"  ? Consistency::strong
                                                 : Consistency::eventual;
+  if (spec.consistency == Consistency::strong)
+    for (const char* key : {"resolve", "replicas", "on_minority"})
+      if (v.contains(key))
+        return Status::invalid(p + "/" + key +
+                               ": does not apply to a strong variable (a register held by the consensus group's voters: "
+                               "read, write, cas)");
   if (auto it = v.find("resolve"); it != v.end()) {
     const std::string rp = p + "/resolve";
     std::string list = "lww, vector_clock, g_counter, pn_counter, or_set, max, min";
@@ -132,6 +139,22 @@ Status parse_variables_tuning(const json& t, const std::string& p, VariablesConf
   return Status::ok();
 }
 
+Status parse_guard_config(const json& t, const std::string& p, GuardConfig& out) {
+  if (t.is_null()) return Status::ok();
+  if (!t.is_object()) return expected(p, "an object", t);
+  for (auto it = t.begin(); it != t.end(); ++it)
+    if (it.key() != "quorum_lease" && it.key() != "round" && it.key() != "fanout")
+      return Status::invalid(p + "/" + it.key() + ": unknown key (expected one of quorum_lease, round, fanout)");
+  if (auto s = read_duration(t, "quorum_lease", p, out.quorum_lease, ms(10)); !s) return s;
+  if (auto s = read_duration(t, "round", p, out.round, ms(1)); !s) return s;
+  std::size_t fanout = 0;
+  if (auto s = read_count(t, "fanout", p, fanout, 64); !s) return s;
+  if (fanout > 0) out.fanout = static_cast<int>(fanout);
+  if (out.quorum_lease > 0 && out.round > 0 && out.round * 2 > out.quorum_lease)
+    return expected(p + "/round", "at most half the quorum_lease (" + format_duration(out.quorum_lease) + ")", t["round"]);
+  return Status::ok();
+}
+
 Status parse_variables_config(const json& root, const std::string& pointer, VariablesSetup& out) {
   if (!root.is_object()) return Status::ok();
   if (auto c = root.find("config"); c != root.end() && c->is_object())
@@ -153,9 +176,15 @@ Status parse_variables_config(const json& root, const std::string& pointer, Vari
 }
 
 void install_variables(Node& node, const VariablesSetup& setup) {
-  if (setup.variables.empty() && !setup.guard) return;
-  node.add<PartitionGuard>(setup.cluster, setup.cluster_size);
-  if (!setup.variables.empty()) node.add<VariablesService>(setup.variables, setup.config);
+  const bool eventual = std::any_of(setup.variables.begin(), setup.variables.end(),
+                                    [](const VariableSpec& v) { return v.consistency != Consistency::strong; });
+  if (!eventual && !setup.guard) return;
+  node.add<PartitionGuard>(setup.cluster, setup.cluster_size, setup.guard_config);
+  // Strong variables belong to the consensus group (engine/consensus/strong.h), not here.
+  std::vector<VariableSpec> others;
+  for (const auto& v : setup.variables)
+    if (v.consistency != Consistency::strong) others.push_back(v);
+  if (!others.empty()) node.add<VariablesService>(others, setup.config);
 }
 
 }  // namespace mabeam::vars

@@ -9,6 +9,7 @@
 
 #include "engine/node.h"
 #include "engine/status.h"
+#include "engine/variables/partition_guard.h"
 #include "engine/variables/spec.h"
 
 namespace mabeam::vars {
@@ -20,18 +21,22 @@ struct VariablesSetup {
   // The number of nodes the cluster is meant to have (a real node's --cluster-size): the
   // guard counts a majority against at least this many. 0: only the nodes it knows of.
   std::size_t cluster_size = 0;
+  GuardConfig guard_config;          // `config.partition_guard` and `config.max_drift`
   bool guard = false;                // install the partition guard (also without variables)
 };
 
 // Reads `variables` (an array of declarations) and `config`/`variables` (an object of
 // tuning) from `config_root` (a scenario document, or a node's config file of the same
 // shape; both keys optional). Errors name the JSON pointer under `pointer` ("" for a
-// scenario), what was expected and what was found. A `strong` variable is refused (code
-// refused): it needs the consensus service, which is not built yet.
+// scenario), what was expected and what was found. A `strong` variable is declared here
+// too but served by the consensus group (engine/consensus/), not by install_variables.
 Status parse_variables_config(const nlohmann::json& config_root, const std::string& pointer, VariablesSetup& out);
 
 // Reads just a `config.variables` object (may be null) into `out.config`.
 Status parse_variables_tuning(const nlohmann::json& tuning, const std::string& pointer, VariablesConfig& out);
+
+// Reads a `config.partition_guard` object (quorum_lease, round, fanout) into `out`.
+Status parse_guard_config(const nlohmann::json& j, const std::string& pointer, GuardConfig& out);
 
 // Adds the partition guard and the variables service to a node (after its membership
 // service). Declared variables always come with the guard (they need its mode); without

@@ -89,7 +89,7 @@ VariablesService::VariablesService(Node& node, std::vector<VariableSpec> specs, 
 void VariablesService::start() {
   replay_log();
   view_ = node_.find<MembershipView>();
-  guard_ = node_.find<PartitionGuard>();
+  guard_ = node_.find<QuorumView>();
   if (view_)
     view_handle_ = view_->subscribe([this](const std::string&, MemberState, MemberState) { recompute_replicas(true); });
   recompute_replicas(false);
@@ -130,15 +130,22 @@ void VariablesService::replay_log() {
   replaying_ = false;
   node_.metrics().set("var_log_replayed_ops", static_cast<double>(records->size()));
   // A snapshot drops an unreadable tail, which later appends would otherwise follow.
-  if (corrupt) compact();
+  if (corrupt) log_gap_ = !compact().is_ok();
   else maybe_compact();
 }
 
 Status VariablesService::log_append(const Bytes& record) {
+  if (log_gap_) {
+    // The snapshot holds everything applied so far, the missing write included.
+    if (Status st = compact(); !st) return Status::io_error("the write log misses a record and cannot be rewritten: " + st.message());
+    log_gap_ = false;
+  }
   Status st = ctx_.storage().append(kLogFile, record);
   if (st) {
     ++log_records_;
     ++log_tail_;
+  } else {
+    log_gap_ = true;
   }
   return st;
 }
@@ -147,7 +154,7 @@ void VariablesService::maybe_compact() {
   if (!replaying_ && log_tail_ > config_.log_compact_records) compact();
 }
 
-void VariablesService::compact() {
+Status VariablesService::compact() {
   std::vector<Bytes> records;
   const Hlc clock = hlc_.last(ctx_.self());
   for (const auto& [name, r] : vars_)
@@ -156,11 +163,12 @@ void VariablesService::compact() {
   log_tail_ = 0;  // also after a failure: the next try comes as many records later
   if (!st) {
     node_.metrics().inc("var_log_compact_errors_total");
-    return;
+    return st;
   }
   log_records_ = records.size();
   node_.metrics().inc("var_log_compactions_total");
   node_.metrics().set("var_log_records", static_cast<double>(log_records_));
+  return Status::ok();
 }
 
 VarSnapshot VariablesService::snapshot_of(const std::string& name, const Replica& r) const {
@@ -308,7 +316,12 @@ void VariablesService::execute(const ClientOp& op, SessionToken token, const OpD
   if (w.kind == OpKind::remove) w.tags = r.state.tags_of(op.value);
   {
     Status st = log_append(encode_record(w));
-    if (st) st = ctx_.storage().sync(kLogFile);
+    if (st) {
+      st = ctx_.storage().sync(kLogFile);
+      // The refused write's record may still be pending: rewrite the log before the next
+      // append, so it cannot become durable with the sequence number the next write reuses.
+      if (!st) log_gap_ = true;
+    }
     if (!st) {
       OpOutcome failed;
       failed.error = "cannot persist the write: " + st.message();

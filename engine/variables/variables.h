@@ -68,7 +68,7 @@
 #include "engine/node.h"
 #include "engine/variables/hlc.h"
 #include "engine/variables/messages.h"
-#include "engine/variables/partition_guard.h"
+#include "engine/quorum_view.h"
 #include "engine/variables/rendezvous.h"
 #include "engine/variables/spec.h"
 
@@ -79,6 +79,7 @@ struct ClientOp {
   std::string op;       // set, add, remove, incr, read; "" = the variable's default write
   std::string value;    // JSON text; "" = default (1 for incr)
   std::string session;  // "" = no session
+  std::string expected = "";  // cas on a strong variable: the expected value (JSON text)
 };
 
 struct SessionToken {
@@ -159,7 +160,7 @@ class VariablesService : public Service {
   void replay_log();
   Status log_append(const Bytes& record);
   void maybe_compact();
-  void compact();
+  Status compact();  // rewrites the log as one snapshot per variable
   void drain();
   void wake_waiting();
   void push(const WriteOp& op, const Replica& r);
@@ -179,12 +180,15 @@ class VariablesService : public Service {
   bool flush_armed_ = false;
   HlcClock hlc_;
   MembershipView* view_ = nullptr;
-  PartitionGuard* guard_ = nullptr;
+  QuorumView* guard_ = nullptr;  // the partition guard, if any
   int view_handle_ = 0;
   bool stopped_ = false;
   bool replaying_ = false;
   std::size_t log_records_ = 0;  // records in the durable log
   std::size_t log_tail_ = 0;     // of which appended since the last snapshot
+  // An append failed (a disk fault): the log misses a write that later records may depend
+  // on, so replaying it would stall there. The next append first rewrites it as a snapshot.
+  bool log_gap_ = false;
 };
 
 }  // namespace mabeam::vars

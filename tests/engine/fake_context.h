@@ -13,26 +13,54 @@ namespace mabeam::test {
 class MemoryStorage final : public Storage {
  public:
   Status append(const std::string& f, const Bytes& r) override {
+    if (faulty) return Status::io_error("disk fault: append to " + f + " failed");
     files[f].push_back(r);
     return Status::ok();
   }
   Status sync(const std::string& f) override {
+    if (faulty) return Status::io_error("disk fault: sync of " + f + " failed");
     if (fail_syncs == 0) return Status::ok();
     --fail_syncs;
     return Status::io_error("sync of " + f + " failed (injected)");
   }
+  // Completes through `post` (the FakeContext's timers, at the current time); with
+  // `hold_syncs` the completions wait in `held` until release_syncs().
+  void sync_async(const std::string& f, SyncDone done) override {
+    ++syncs_started;
+    const Status st = sync(f);
+    if (hold_syncs) {
+      held.push_back(std::move(done));
+    } else if (post) {
+      post([done = std::move(done), st] { done(st); });
+    } else {
+      done(st);
+    }
+  }
+  void release_syncs() {
+    auto ready = std::move(held);
+    held.clear();
+    for (auto& d : ready) d(Status::ok());
+  }
   Result<std::vector<Bytes>> read(const std::string& f) override { return files[f]; }
   Status rewrite(const std::string& f, const std::vector<Bytes>& rs) override {
+    if (faulty) return Status::io_error("disk fault: rewrite of " + f + " failed");
     files[f] = rs;
     return Status::ok();
   }
   std::map<std::string, std::vector<Bytes>> files;
   int fail_syncs = 0;  // the next this many syncs fail (appends stay, as a torn disk's may)
+  bool faulty = false;  // every write fails while set (a disk fault)
+  std::function<void(std::function<void()>)> post;
+  bool hold_syncs = false;
+  std::vector<SyncDone> held;
+  std::size_t syncs_started = 0;
 };
 
 class FakeContext final : public Context {
  public:
-  explicit FakeContext(std::string name, std::uint64_t seed = 1) : name_(std::move(name)), rng_(seed) {}
+  explicit FakeContext(std::string name, std::uint64_t seed = 1) : name_(std::move(name)), rng_(seed) {
+    storage_.post = [this](std::function<void()> fn) { after(0, std::move(fn)); };
+  }
 
   struct Sent {
     std::string to;
@@ -64,6 +92,7 @@ class FakeContext final : public Context {
   }
   Rng& rng() override { return rng_; }
   Storage& storage() override { return storage_; }
+  MemoryStorage& memory() { return storage_; }
   bool tracing() const override { return true; }
   void emit(const TraceEvent& e) override { emitted.push_back({now_, e}); }
 

@@ -6,7 +6,6 @@
 #include "engine/variables/crdt.h"
 #include "engine/variables/hlc.h"
 #include "engine/variables/messages.h"
-#include "engine/variables/partition_guard.h"
 #include "engine/variables/rendezvous.h"
 #include "engine/variables/variables.h"
 #include "tests/engine/fake_context.h"
@@ -277,25 +276,18 @@ TEST_CASE("variables: a session that moves to a node that is behind waits, then 
   CHECK(r.value == "[\"e\"]");
 }
 
-TEST_CASE("partition guard: a minority node refuses writes to readonly variables only", "[variables]") {
+TEST_CASE("variables: while the guard says read-only, writes to readonly variables are refused, others accepted", "[variables]") {
   const std::vector<std::string> cluster{"n1", "n2", "n3", "n4", "n5"};
   Host a("n1", cluster, specs());
-  CHECK_FALSE(a.guard->readonly());
-  a.view.set("n3", MemberState::down);
-  a.view.set("n4", MemberState::down);
-  CHECK_FALSE(a.guard->readonly());  // 3 of 5
-  a.view.set("n5", MemberState::down);
-  CHECK(a.guard->readonly());  // 2 of 5
+  CHECK(a.call({"c", "incr", "1", ""}).ok);
+  a.quorum.set(true);
   auto refused = a.call({"c", "incr", "1", ""});
   CHECK_FALSE(refused.ok);
-  CHECK(refused.error.find("read-only") != std::string::npos);
+  CHECK(refused.error.find("read-only: test: no majority") != std::string::npos);
   CHECK(a.call({"x", "set", "5", ""}).ok);  // on_minority: available
   CHECK(a.call({"c", "read", "", ""}).ok);
-  int modes = 0;
-  for (const auto& e : a.ctx.emitted) modes += e.ev.ev == "mode";
-  CHECK(modes == 2);  // normal at start, then readonly
-  a.view.set("n5", MemberState::active);
-  CHECK_FALSE(a.guard->readonly());
+  a.quorum.set(false);
+  CHECK(a.call({"c", "incr", "1", ""}).ok);
 }
 
 TEST_CASE("variables: a new replica gets an anti-entropy round when a replica goes down", "[variables]") {
@@ -323,7 +315,6 @@ TEST_CASE("variables: a restarted node replays its log and never reuses a sequen
   FixedView view;
   view.infos = a.view.infos;
   again.expose<MembershipView>(&view);
-  again.add<PartitionGuard>(cluster);
   auto& svc = again.add<VariablesService>(one, VariablesConfig{});
   again.start();
   CHECK(svc.value_of("c") == "5");

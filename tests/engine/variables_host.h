@@ -1,6 +1,7 @@
 // Test fixtures for the variables service on a FakeContext (test_variables*.cpp): a static
-// membership view whose members' states a test can change (telling subscribers), and a
-// Host, one node with the partition guard and the variables service over that view.
+// membership view whose members' states a test can change (telling subscribers), a quorum
+// a test sets (the partition guard's verdict, which has tests of its own), and a Host, one
+// node with the variables service over both.
 // Built over a copy of another host's disk, a Host is that node after a crash and restart.
 #pragma once
 #include <string>
@@ -9,7 +10,7 @@
 
 #include "engine/membership_view.h"
 #include "engine/node.h"
-#include "engine/variables/partition_guard.h"
+#include "engine/quorum_view.h"
 #include "engine/variables/variables.h"
 #include "tests/engine/fake_context.h"
 
@@ -42,6 +43,24 @@ class FixedView : public MembershipView {
   std::vector<Listener> listeners;
 };
 
+// The partition guard's verdict, set by the test.
+class FixedQuorum : public QuorumView {
+ public:
+  bool readonly() const override { return readonly_; }
+  std::size_t reachable() const override { return readonly_ ? 1 : 3; }
+  std::size_t cluster_size() const override { return 5; }
+  std::string why() const override { return readonly_ ? "test: no majority" : ""; }
+  void on_change(std::function<void(bool)> fn) override { listeners_.push_back(std::move(fn)); }
+  void set(bool readonly) {
+    readonly_ = readonly;
+    for (auto& l : listeners_) l(readonly);
+  }
+
+ private:
+  bool readonly_ = false;
+  std::vector<std::function<void(bool)>> listeners_;
+};
+
 inline test::MemoryStorage& disk_of(test::FakeContext& ctx) { return static_cast<test::MemoryStorage&>(ctx.storage()); }
 
 struct Host {
@@ -56,7 +75,7 @@ struct Host {
       view.infos.push_back(std::move(m));
     }
     node.expose<MembershipView>(&view);
-    guard = &node.add<PartitionGuard>(cluster);
+    node.expose<QuorumView>(&quorum);
     svc = &node.add<VariablesService>(std::move(specs), config);
     node.start();
   }
@@ -76,9 +95,9 @@ struct Host {
   std::size_t disk_records() { return disk_of(ctx).files["variables.log"].size(); }
 
   test::FakeContext ctx;
-  FixedView view;  // before the node: it outlives the services that watch it
+  FixedView view;      // before the node: they outlive the services that watch them
+  FixedQuorum quorum;
   Node node;
-  PartitionGuard* guard = nullptr;
   VariablesService* svc = nullptr;
 };
 

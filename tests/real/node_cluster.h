@@ -78,6 +78,18 @@ class NodeCluster {
     return local_->formed(names, timeout, Millis(50));
   }
 
+  // Every listed node's partition guard counts a majority (/status mode normal): formed
+  // membership comes first, the guard's quorum lease a pull round or two later.
+  bool writable(const std::vector<std::string>& names, Millis timeout = kForm) {
+    return real::wait_until(
+        [&] {
+          for (const auto& n : names)
+            if (status(n).value("mode", "") != "normal") return false;
+          return true;
+        },
+        timeout, Millis(50));
+  }
+
   // The value of one Prometheus series on `name`'s /metrics (0 if absent).
   double metric(const std::string& name, const std::string& series) {
     const auto r = real::http_get(node(name).http, "/metrics");

@@ -1,8 +1,11 @@
 // The transport's send queue is bounded: messages for a peer that does not drain them (here a
 // peer that accepts TCP but never answers the handshake) queue up to the limit, and the rest
 // are shed, counted and traced as msg_drop with reason "queue_full". A name with no address
-// is shed as "no_route".
+// is shed as "no_route". Also: dials to oneself, and a dial reset by a closing listener.
+#include <poll.h>
+
 #include <catch2/catch.hpp>
+#include <memory>
 #include <thread>
 
 #include "process_harness.h"
@@ -102,5 +105,47 @@ TEST_CASE("transport: a seed that is the node itself is dialed once and then lef
   runner.join();
   CHECK(stats.connections_dialed == 1);
   CHECK(stats.handshake_failures == 0);
+  CHECK(stats.handshakes_ok == 0);
+}
+
+// A peer process dying closes its connections a moment before its listener: a re-dial in
+// between is accepted into the dying listener's backlog and then reset, unheard. The
+// transport dials once more at once, and that dial's refusal (the failure detector's
+// evidence) comes without the backoff; a host that keeps doing it is then backed off from.
+TEST_CASE("transport: a dial reset unheard by a closing listener is dialed again at once and its refusal reported", "[real]") {
+  auto listener = std::make_unique<SilentListener>();
+  const std::uint16_t port = listener->port;
+  RealNodeConfig cfg;
+  cfg.name = "survivor";
+  cfg.listen = HostPort{"127.0.0.1", 0};
+  cfg.cookie = "secret";
+  cfg.install_services = false;
+  cfg.handle_signals = false;
+  cfg.transport.log_connections = false;
+  cfg.transport.reconnect_min = sec(60);  // any backoff is 30 s or more
+  cfg.transport.reconnect_max = sec(120);
+  RealNode node(std::move(cfg));
+  REQUIRE(node.open().is_ok());
+  std::thread runner([&] { node.run(); });
+  node.call([&] { node.transport().learn("dying", "127.0.0.1:" + std::to_string(port)); });
+  // The kernel completed the connection into the backlog; closing the listener resets it.
+  pollfd pending{listener->fd, POLLIN, 0};
+  REQUIRE(::poll(&pending, 1, 5000) == 1);
+  listener.reset();
+  TransportStats stats;
+  auto refused = [&] {
+    node.call([&] { stats = node.transport().stats(); });
+    return stats.dials_refused >= 1;
+  };
+  CHECK(wait_until(refused, Millis(10000)));
+  CHECK(stats.connections_dialed == 2);
+  CHECK_FALSE(wait_until(
+      [&] {
+        node.call([&] { stats = node.transport().stats(); });
+        return stats.connections_dialed > 2;
+      },
+      Millis(500)));
+  node.request_stop();
+  runner.join();
   CHECK(stats.handshakes_ok == 0);
 }

@@ -40,6 +40,7 @@ struct VarCluster : NodeCluster {
     start("n2", addr("n1"));
     start("n3", addr("n1"));
     REQUIRE(formed({"n1", "n2", "n3"}, Millis(10000)));
+    REQUIRE(writable({"n1", "n2", "n3"}, Millis(10000)));
   }
 
   // `var`'s value on `node` (null if it does not answer 200).

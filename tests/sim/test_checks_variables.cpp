@@ -65,7 +65,8 @@ TEST_CASE("readonly_minority: fails when a minority node accepts a write to a re
   auto r = run_one(kSplit + R"({"t":15000000,"node":"n2","ev":"var_write","var":"c","op":"incr","value":1,"ok":true,"seq":4,"policy":"readonly"}
 )" + kHeal, named("readonly_minority", 0, sec(3)));
   CHECK_FALSE(r.ok);
-  CHECK(r.detail == "n2 accepted a write to readonly variable c at 15.000s while in a minority group (2 of 5)");
+  CHECK(r.detail == "n2 accepted a write to readonly variable c at 15.000s (in a group of 2 of 5 nodes that reach each other "
+                   "both ways, 10.000s..20.000s)");
 }
 
 TEST_CASE("readonly_minority: fails when a minority node never turns readonly", "[checks][variables]") {
@@ -73,14 +74,72 @@ TEST_CASE("readonly_minority: fails when a minority node never turns readonly", 
 {"t":11000000,"node":"n1","ev":"mode","mode":"readonly"}
 )" + kHeal, named("readonly_minority", 0, sec(3)));
   CHECK_FALSE(r.ok);
-  CHECK(r.detail == "n2 (in a group of 2 of 5 nodes) was normal at 13.000s, 3s after the partition at 10.000s; expected readonly");
+  CHECK(r.detail == "n2 was normal at 13.000s, 3s into its time (in a group of 2 of 5 nodes that reach each other both ways, "
+                   "10.000s..20.000s); expected readonly");
 }
 
 TEST_CASE("readonly_minority: fails when a majority node turns readonly", "[checks][variables]") {
   auto r = run_one(kSplit + R"({"t":15000000,"node":"n4","ev":"mode","mode":"readonly"}
 )" + kHeal, named("readonly_minority", 0, sec(3)));
   CHECK_FALSE(r.ok);
-  CHECK(r.detail.find("n4 turned readonly at 15.000s during the partition") == 0);
+  CHECK(r.detail.find("n4 turned readonly at 15.000s (in a group of 3 of 5 nodes") == 0);
+}
+
+TEST_CASE("readonly_minority: groups are who reach each other both ways: a one-way cut splits a group", "[checks][variables]") {
+  // 2/3 split, and n5 cannot send to n3 and n4: n5 is alone, n3 and n4 a pair, all minorities.
+  const std::string oneway = kStart + R"({"t":10000000,"node":"*","ev":"partition","groups":[["n1","n2"],["n3","n4","n5"]]}
+{"t":10000000,"node":"*","ev":"partition_oneway","from":["n5"],"to":["n3","n4"]}
+{"t":11000000,"node":"n1","ev":"mode","mode":"readonly"}
+{"t":11000000,"node":"n2","ev":"mode","mode":"readonly"}
+)";
+  const std::string all_readonly = R"({"t":11000000,"node":"n3","ev":"mode","mode":"readonly"}
+{"t":11000000,"node":"n4","ev":"mode","mode":"readonly"}
+{"t":11000000,"node":"n5","ev":"mode","mode":"readonly"}
+)";
+  auto ok = run_one(oneway + all_readonly + kHeal + R"({"t":21000000,"node":"n3","ev":"mode","mode":"normal"}
+{"t":21000000,"node":"n4","ev":"mode","mode":"normal"}
+{"t":21000000,"node":"n5","ev":"mode","mode":"normal"}
+)",
+                    named("readonly_minority", 0, sec(3)));
+  INFO(ok.detail);
+  CHECK(ok.ok);
+  auto bad = run_one(oneway + kHeal, named("readonly_minority", 0, sec(3)));
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.detail.find("n3 was normal at 13.000s") == 0);
+  CHECK(bad.detail.find("group of 2 of 5") != std::string::npos);
+}
+
+TEST_CASE("readonly_minority: a crashed node still counts in the cluster, and a paused one is not judged", "[checks][variables]") {
+  // n5 crashes in the 3-group: n3 and n4 are 2 of 5, a minority; n1 paused is not asked.
+  const std::string body = kStart + R"({"t":10000000,"node":"*","ev":"partition","groups":[["n1","n2"],["n3","n4","n5"]]}
+{"t":10000000,"node":"n5","ev":"node_crash"}
+{"t":10000000,"node":"n1","ev":"node_pause"}
+{"t":11000000,"node":"n2","ev":"mode","mode":"readonly"}
+)";
+  auto bad = run_one(body + kHeal, named("readonly_minority", 0, sec(3)));
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.detail.find("n3 was normal at 13.000s") == 0);
+  INFO(bad.detail);
+  auto ok = run_one(body + R"({"t":11000000,"node":"n3","ev":"mode","mode":"readonly"}
+{"t":11000000,"node":"n4","ev":"mode","mode":"readonly"}
+{"t":20000000,"node":"n1","ev":"node_resume"}
+{"t":20000000,"node":"n5","ev":"node_restart"}
+{"t":20000000,"node":"*","ev":"heal"}
+{"t":20500000,"node":"n5","ev":"mode","mode":"readonly"}
+{"t":21000000,"node":"n2","ev":"mode","mode":"normal"}
+{"t":21000000,"node":"n3","ev":"mode","mode":"normal"}
+{"t":21000000,"node":"n4","ev":"mode","mode":"normal"}
+{"t":21000000,"node":"n5","ev":"mode","mode":"normal"}
+)",
+                    named("readonly_minority", 0, sec(3)));
+  INFO(ok.detail);
+  CHECK(ok.ok);
+}
+
+TEST_CASE("readonly_minority: a run without a minority has nothing to judge and fails", "[checks][variables]") {
+  auto r = run_one(kStart, named("readonly_minority", 0, sec(3)));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "no node was in a minority for longer than 3s: nothing to judge");
 }
 
 namespace {

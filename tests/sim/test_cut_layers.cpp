@@ -120,6 +120,6 @@ TEST_CASE("loader: a cut layer is a name, on partition, partition_oneway and hea
   CHECK(error(R"({"at": "1s", "do": "heal", "layer": 3})") ==
         "/events/0/layer: expected a cut layer name of 1 to 64 letters, digits, '_' or '-', found 3");
   CHECK(error(R"({"at": "1s", "do": "crash", "node": "n1", "layer": "x"})") ==
-        "/events/0/layer: unknown key for \"crash\" (expected one of at, do, node, as, chosen)");
+        "/events/0/layer: unknown key for \"crash\" (expected one of at, do, node, disk, as, chosen)");
   CHECK(error(R"({"at": "1s", "do": "partition_oneway", "from": "n1", "to": "n2", "layer": "x"})") == "loaded");
 }

@@ -226,10 +226,10 @@ TEST_CASE("loader: partition groups are completed with the nodes left out", "[lo
 
 TEST_CASE("loader: an unknown key is an error naming its pointer and the valid keys", "[loader]") {
   CHECK(error_of(with("/colour", "blue")) ==
-        "/colour: unknown key (expected one of $schema, name, description, seed, duration, nodes, network, config, "
+        "/colour: unknown key (expected one of $schema, name, description, seed, duration, nodes, network, disk, config, "
         "trace, variables, workload, events, expect, swarm)");
   CHECK(error_of(with("/events/2/for", "1s")) ==
-        "/events/2/for: unknown key for \"crash\" (expected one of at, do, node, as, chosen)");
+        "/events/2/for: unknown key for \"crash\" (expected one of at, do, node, disk, as, chosen)");
   CHECK(error_of(with("/network/lose", 0.1)) ==
         "/network/lose: unknown key (expected one of latency, loss, duplicate, reorder, links)");
   CHECK(error_of(with("/expect/1/within", "1s")) ==
@@ -419,12 +419,10 @@ TEST_CASE("loader: verbs whose service is not built yet are refused, naming the 
   CHECK(refused("rebalance") == "/events/2/do: \"rebalance\" needs the migration service, which is not built yet");
   CHECK(parse_scenario(with("/events/2", {{"at", "1s"}, {"do", "migrate"}}).dump()).status().code() ==
         mabeam::Status::Code::refused);
-  // A strong variable needs consensus.
+  // A strong variable is served by the consensus group.
   auto strong = parse_scenario(with("/variables", json::array({{{"name", "x"}, {"consistency", "strong"}}})).dump());
-  REQUIRE_FALSE(strong.is_ok());
-  CHECK(strong.status().code() == mabeam::Status::Code::refused);
-  CHECK(strong.status().message() ==
-        "/variables/0/consistency: \"strong\" needs the consensus service, which is not built yet");
+  REQUIRE(strong.is_ok());
+  CHECK(strong->setup.consensus.strong_vars == std::vector<std::string>{"x"});
   json empty = full();
   empty["variables"] = json::array();
   empty["workload"] = json::array();
@@ -490,9 +488,10 @@ TEST_CASE("loader: variables, workload, write and read load, and their mistakes 
 
 TEST_CASE("loader: checks whose service is not built yet are refused, naming the service", "[loader]") {
   auto refused = [](const std::string& check) { return error_of(with("/expect/1", {{"check", check}})); };
-  CHECK(refused("single_leader_per_term").find("consensus service") != std::string::npos);
-  CHECK(refused("linearizable").find("consensus service") != std::string::npos);
-  CHECK(refused("no_lost_writes").find("consensus service") != std::string::npos);
+  // The consensus checks need a consensus group to judge.
+  CHECK(refused("single_leader_per_term") ==
+        "/expect/1/check: expected a consensus group to judge (a strong variable or config.consensus), found none");
+  CHECK(refused("no_lost_writes") == "/expect/1/check: expected strong variables to judge, found none declared");
   // The variables checks need variables to judge.
   CHECK(refused("causal_order") == "/expect/1/check: expected variables to judge, found no /variables declared");
 }
@@ -500,10 +499,12 @@ TEST_CASE("loader: checks whose service is not built yet are refused, naming the
 TEST_CASE("loader: an unknown verb or check lists the valid ones", "[loader]") {
   CHECK(error_of(with("/events/0/do", "explode")) ==
         "/events/0/do: expected one of crash, restart, pause, partition, partition_oneway, heal, link, clock_skew, "
-        "disk_fault, join, leave, write, read, spawn, send, kill_agent, found \"explode\"");
+        "disk_fault, join, leave, write, read, cas, add_voter, remove_voter, transfer_leader, spawn, send, kill_agent, "
+        "found \"explode\"");
   CHECK(error_of(with("/expect/1/check", "all_good")) ==
         "/expect/1/check: expected one of detected_down, no_false_down, members_converged, readonly_minority, "
-        "variables_converged, causal_order, session_guarantees, agent_unique, agent_reachable, agent_state, found "
+        "variables_converged, causal_order, session_guarantees, single_leader_per_term, linearizable, no_lost_writes, "
+        "agent_unique, agent_reachable, agent_state, found "
         "\"all_good\"");
 }
 
@@ -673,4 +674,88 @@ TEST_CASE("loader: every good fixture and shipped scenario loads, every bad fixt
     // The message names the file, then a pointer (or a JSON position).
     CHECK(r.status().message().rfind(path.string() + ": ", 0) == 0);
   }
+}
+
+TEST_CASE("loader: crash takes a disk mode and the disk block a sync latency, strictly", "[loader]") {
+  json j = full();
+  j["events"] = json::array({{{"at", "1s"}, {"do", "crash"}, {"node", "n1"}, {"disk", "lose_unsynced"}},
+                             {{"at", "2s"}, {"do", "crash"}, {"node", "n2"}, {"disk", "keep_unsynced"}},
+                             {{"at", "3s"}, {"do", "crash"}, {"node", "n3"}}});
+  j["disk"] = {{"sync_latency", {{"dist", "fixed"}, {"value", "2ms"}}}};
+  auto r = parse_scenario(j.dump());
+  REQUIRE(r.is_ok());
+  CHECK(r->events[0].disk == mabeam::sim::CrashDisk::lose_unsynced);
+  CHECK(r->events[1].disk == mabeam::sim::CrashDisk::keep_unsynced);
+  CHECK(r->events[2].disk == mabeam::sim::CrashDisk::random);
+  CHECK(r->disk_sync_latency.dist == mabeam::sim::Latency::Dist::fixed);
+  CHECK(r->disk_sync_latency.value == ms(2));
+  j["events"][0]["disk"] = "sometimes";
+  auto bad = parse_scenario(j.dump());
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message() == "/events/0/disk: expected one of random, lose_unsynced, keep_unsynced, found \"sometimes\"");
+  j["events"][0]["disk"] = "random";
+  j["disk"] = {{"latency", "1ms"}};
+  auto bad_key = parse_scenario(j.dump());
+  REQUIRE_FALSE(bad_key.is_ok());
+  CHECK(bad_key.status().message().find("/disk/latency: unknown key") == 0);
+}
+
+TEST_CASE("loader: config.consensus and strong variables are read strictly, errors naming the pointer", "[loader]") {
+  json j = full();
+  j["variables"] = json::array({{{"name", "r"}, {"consistency", "strong"}}});
+  j["workload"] = json::array({{{"kind", "mixed"}, {"var", "r"}, {"rate", 5}}});
+  j["events"] = json::array({{{"at", "1s"}, {"do", "cas"}, {"node", "n1"}, {"var", "r"}, {"expected", nullptr}, {"value", 2}},
+                             {{"at", "2s"}, {"do", "add_voter"}, {"node", "n5"}},
+                             {{"at", "3s"}, {"do", "transfer_leader"}, {"node", "n2"}}});
+  j["expect"] = json::array({{{"check", "single_leader_per_term"}}, {{"check", "no_lost_writes"}}, {{"check", "linearizable"}, {"var", "r"}}});
+  j["config"] = {{"consensus", {{"voters", {"n1", "n2", "n3"}}, {"election_timeout", "300ms"}, {"heartbeat_interval", "30ms"},
+                                {"snapshot_entries", 50}, {"max_inflight", 8}, {"read", "lease"}, {"op_timeout", "1s"}}},
+                 {"max_drift", 0.02}};
+  auto r = parse_scenario(j.dump());
+  REQUIRE(r.is_ok());
+  const auto& c = r->setup.consensus;
+  CHECK(c.configured);
+  CHECK(c.config.voters == std::vector<std::string>{"n1", "n2", "n3"});
+  CHECK(c.config.election_timeout == ms(300));
+  CHECK(c.config.snapshot_entries == 50);
+  CHECK(c.config.read == mabeam::raft::ReadMode::lease);
+  CHECK(c.config.max_drift == 0.02);
+  CHECK(c.strong_vars == std::vector<std::string>{"r"});
+  CHECK(r->events[0].expected == "null");
+  CHECK(r->events[0].value == "2");
+  REQUIRE(r->expect.size() == 3);
+  CHECK(r->expect[2].check == "linearizable");
+  CHECK(r->expect[2].var == "r");
+
+  auto err = [&](const std::string& pointer, const json& value) {
+    json k = j;
+    k[json::json_pointer(pointer)] = value;
+    auto res = parse_scenario(k.dump());
+    return res.is_ok() ? std::string("loaded") : res.status().message();
+  };
+  CHECK(err("/config/consensus/voters", json::array({"n1", "n9"})) ==
+        "/config/consensus/voters/1: expected one of the scenario's nodes (n1..n5), found \"n9\"");
+  CHECK(err("/config/consensus/voters", json::array({"n1", "n1"})) ==
+        "/config/consensus/voters/1: expected a node not listed before, found \"n1\"");
+  CHECK(err("/config/consensus/read", "quorum") == "/config/consensus/read: expected \"read_index\" or \"lease\", found \"quorum\"");
+  CHECK(err("/config/consensus/election_timeout", "50ms") ==
+        "/config/consensus/election_timeout: expected at least 3 heartbeat intervals (90ms), found 50ms");
+  CHECK(err("/config/consensus/max_inflight", 0) == "/config/consensus/max_inflight: expected an integer from 1 to 4096, found 0");
+  CHECK(err("/config/consensus/term", 1).find("/config/consensus/term: unknown key") == 0);
+  CHECK(err("/config/max_drift", 0.5) == "/config/max_drift: expected a clock drift rate from 0 to 0.1 (e.g. 0.01 = 1%), found 0.5");
+  CHECK(err("/variables/0/on_minority", "available").find("/variables/0/on_minority: does not apply to a strong variable") == 0);
+  CHECK(err("/events/0/value", nullptr) == "/events/0/value: expected a number, a string or a boolean, found null");
+  CHECK(err("/events/0/expected", json::array()) == "/events/0/expected: expected a number, a string, a boolean or null, found an empty array");
+  CHECK(err("/expect/2/var", "q") == "/expect/2/var: expected a variable declared in /variables (r), found \"q\"");
+  CHECK(err("/expect/2/var", 7) == "/expect/2/var: expected a variable declared in /variables (r), found 7");
+  CHECK(err("/expect/2", {{"check", "linearizable"}}) ==
+        "/expect/2/var: required key is missing (expected a strong variable declared in /variables)");
+  CHECK(err("/expect/2/within", "1s").find("/expect/2/within: unknown key") == 0);
+  json eventual = j;
+  eventual["variables"].push_back({{"name", "e"}});
+  eventual["expect"][2]["var"] = "e";
+  auto ev = parse_scenario(eventual.dump());
+  REQUIRE_FALSE(ev.is_ok());
+  CHECK(ev.status().message() ==
+        "/expect/2/var: expected a strong variable (only consistency \"strong\" promises linearizability), found \"e\"");
 }

@@ -105,12 +105,56 @@ TEST_CASE("disk: unsynced appends may vanish at a crash, synced ones never do", 
   CHECK(lost_some > 0);
 }
 
+TEST_CASE("disk: crash modes: lose_unsynced keeps only synced records, keep_unsynced keeps all", "[world]") {
+  for (auto mode : {sim::CrashDisk::lose_unsynced, sim::CrashDisk::keep_unsynced}) {
+    sim::SimDisk d{Rng(1)};
+    REQUIRE(d.append("log", Bytes{1}).is_ok());
+    REQUIRE(d.sync("log").is_ok());
+    REQUIRE(d.append("log", Bytes{2}).is_ok());
+    d.crash(mode);
+    CHECK(d.read("log")->size() == (mode == sim::CrashDisk::lose_unsynced ? 1u : 2u));
+  }
+}
+
+TEST_CASE("disk: an async sync completes after its latency on the node's timers, and a crash first loses it", "[world]") {
+  auto w = heartbeat_world(1, test::fixed_latency(ms(1)));
+  w->run_until(ms(10));
+  sim::SimDisk& d = w->node(0).disk();
+  sim::Latency l;
+  l.dist = sim::Latency::Dist::fixed;
+  l.value = ms(5);
+  d.set_sync_latency(l);
+  REQUIRE(d.append("log", Bytes{1}).is_ok());
+  TimeUs done_at = -1;
+  Status outcome = Status::invalid("not run");
+  d.sync_async("log", [&](Status s) {
+    done_at = w->now();
+    outcome = s;
+  });
+  CHECK(done_at == -1);  // never inside the call
+  REQUIRE(d.append("log", Bytes{2}).is_ok());  // after the sync started: not covered by it
+  w->run_until(ms(20));
+  CHECK(done_at == ms(15));
+  CHECK(outcome.is_ok());
+  CHECK(d.pending_records() == 1);
+  // Started, then the node crashes before it completes: no callback, the record is lost.
+  bool ran = false;
+  d.sync_async("log", [&](Status) { ran = true; });
+  w->crash(0, sim::CrashDisk::lose_unsynced);
+  w->run_until(ms(40));
+  CHECK_FALSE(ran);
+  CHECK(d.read("log")->size() == 1);
+}
+
 TEST_CASE("disk: a faulty disk refuses writes with io_error until cleared", "[world]") {
   sim::SimDisk d(Rng(1));
   d.set_faulty(true);
   auto s = d.append("f", Bytes{1});
   CHECK(s.code() == Status::Code::io_error);
   CHECK_FALSE(d.rewrite("f", {}).is_ok());
+  Status async = Status::ok();
+  d.sync_async("f", [&](Status st) { async = st; });  // no scheduler: completes at once
+  CHECK(async.code() == Status::Code::io_error);
   d.set_faulty(false);
   CHECK(d.append("f", Bytes{1}).is_ok());
 }

@@ -1,7 +1,7 @@
-// Loopback benchmarks of the real backend (see bench_real.h). The nodes are full RealNodes
+// Loopback benchmarks of the real backend (see real_bench.h). The nodes are full RealNodes
 // (transport, handshake, codec, Node dispatch) without the failure detector, each running on
 // its own thread, as two processes would.
-#include "real/bench_real.h"
+#include "bench/real_bench.h"
 
 #include <algorithm>
 #include <atomic>
@@ -9,19 +9,31 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <thread>
 
+#include "bench/stats.h"
 #include "real/framing.h"
 #include "real/real_node.h"
 
-namespace mabeam::real {
+namespace mabeam::bench {
 
 namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using real::append_frame;
+using real::FrameKind;
+using real::FrameReader;
+using real::kFrameBytesMaxDefault;
+using real::RealNode;
+using real::RealNodeConfig;
+using real::Transport;
+
+constexpr auto kConnectTimeout = std::chrono::seconds(2);  // the two nodes' handshake
+constexpr auto kReplyTimeout = std::chrono::seconds(5);    // past the end of the round trips
 
 // A 64-byte message on the wire (3-byte header, 1-byte length, 60 bytes of payload).
 struct BenchPayload {
@@ -46,7 +58,7 @@ struct BenchPong {
 RealNodeConfig bench_config(const std::string& name) {
   RealNodeConfig cfg;
   cfg.name = name;
-  cfg.listen = HostPort{"127.0.0.1", 0};
+  cfg.listen = real::HostPort{"127.0.0.1", 0};
   cfg.cookie = "bench-cookie";
   cfg.install_services = false;
   cfg.handle_signals = false;
@@ -55,32 +67,41 @@ RealNodeConfig bench_config(const std::string& name) {
   return cfg;
 }
 
-// Two nodes "a" and "b", connected (handshake done) before the measurement starts.
+// Two nodes "a" and "b", connected (handshake done) before the measurement starts. Handlers
+// the measurements install refer to their locals: a measurement calls stop() (which joins
+// the nodes' threads) before those go away.
 struct Pair {
   Pair() : a(bench_config("a")), b(bench_config("b")) {}
-  bool open() { return a.open().is_ok() && b.open().is_ok(); }
-  void run() {
+  Status open() {
+    if (auto s = a.open(); !s) return s;
+    return b.open();
+  }
+  // Runs both nodes and connects a to b; false when no handshake completed within
+  // kConnectTimeout.
+  bool run() {
     ta = std::thread([this] { a.run(); });
     tb = std::thread([this] { b.run(); });
     const std::string addr_b = b.advertised();
     a.call([&] { a.transport().learn("b", addr_b); });
-    for (int i = 0; i < 2000; ++i) {
+    const auto deadline = Clock::now() + kConnectTimeout;
+    while (Clock::now() < deadline) {
       bool up = false;
       a.call([&] {
         for (const auto& p : a.transport().peers()) up = up || (p.name == "b" && p.connected);
       });
-      if (up) break;
+      if (up) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    return false;
   }
-  ~Pair() {
-    if (ta.joinable()) {
-      a.request_stop();
-      b.request_stop();
-      ta.join();
-      tb.join();
-    }
+  void stop() {
+    if (!ta.joinable()) return;
+    a.request_stop();
+    b.request_stop();
+    ta.join();
+    tb.join();
   }
+  ~Pair() { stop(); }
   RealNode a;
   RealNode b;
   std::thread ta;
@@ -89,12 +110,12 @@ struct Pair {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-double oneway_rate(double seconds) {
+Result<double> oneway_rate(double seconds) {
   Pair p;
-  if (!p.open()) return 0;
+  if (auto s = p.open(); !s) return s;
   std::atomic<std::uint64_t> received{0};
   p.b.node().route<BenchPayload>([&](const std::string&, BenchPayload&&) { received.fetch_add(1, std::memory_order_relaxed); });
-  p.run();
+  if (!p.run()) return Status::unavailable("the two nodes did not connect within 2 s");
   std::atomic<bool> stop{false};
   // Encoded once, as a service fanning one message out would; each send still hands the
   // Context its own copy, as the seam requires.
@@ -117,13 +138,15 @@ double oneway_rate(double seconds) {
   const std::uint64_t c1 = received.load();
   const double dt = seconds_since(t0);
   stop = true;
-  p.a.call([] {});
+  p.stop();
+  if (c1 == c0) return Status::unavailable("no message arrived in " + std::to_string(seconds) + " s");
   return static_cast<double>(c1 - c0) / dt;
 }
 
-std::pair<double, double> round_trips(double seconds) {
+// The median and p99 round trip, microseconds.
+Result<std::pair<double, double>> round_trips(double seconds) {
   Pair p;
-  if (!p.open()) return {0, 0};
+  if (auto s = p.open(); !s) return s;
   std::vector<double> rtts;
   rtts.reserve(1 << 20);
   std::promise<void> done;
@@ -142,20 +165,24 @@ std::pair<double, double> round_trips(double seconds) {
     sent_at = now;
     a.ctx().send_msg("b", BenchPing{m.seq + 1});
   });
-  p.run();
+  if (!p.run()) return Status::unavailable("the two nodes did not connect within 2 s");
   p.a.call([&] {
     end_at = a.ctx().now() + static_cast<TimeUs>(seconds * 1e6);
     sent_at = a.ctx().now();
     a.ctx().send_msg("b", BenchPing{1});
   });
-  done.get_future().wait();
-  if (rtts.empty()) return {0, 0};
-  std::sort(rtts.begin(), rtts.end());
-  return {rtts[rtts.size() / 2], rtts[std::min(rtts.size() - 1, rtts.size() * 99 / 100)]};
+  const auto waited = std::chrono::duration<double>(seconds) + kReplyTimeout;
+  const bool finished = done.get_future().wait_for(waited) == std::future_status::ready;
+  p.stop();  // no handler runs from here on
+  if (!finished)
+    return Status::unavailable("a round trip did not come back within " + std::to_string(kReplyTimeout.count()) +
+                               " s (" + std::to_string(rtts.size()) + " completed)");
+  if (rtts.empty()) return Status::unavailable("no round trip completed after the warm-up");
+  return std::make_pair(median(rtts), percentile(rtts, 0.99));
 }
 
 // The same framing and batching over a bare Asio socket: no handshake, codec, queue or node.
-double raw_tcp_rate(double seconds) {
+Result<double> raw_tcp_rate(double seconds) try {
   asio::io_context io_w, io_r;
   tcp::acceptor acceptor(io_r, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   tcp::socket writer(io_w), reader(io_r);
@@ -204,18 +231,32 @@ double raw_tcp_rate(double seconds) {
   io_r.stop();
   tw.join();
   tr.join();
+  if (c1 == c0) return Status::unavailable("no frame arrived in " + std::to_string(seconds) + " s");
   return static_cast<double>(c1 - c0) / dt;
+} catch (const boost::system::system_error& e) {
+  return Status::io_error(std::string("a loopback socket pair: ") + e.what());
 }
 
 }  // namespace
 
-void run_real_benchmarks(std::vector<std::pair<std::string, double>>& out, const RealBenchOptions& options) {
+bool bench_real(std::vector<Figure>& out, const RealBenchOptions& options) {
   const double s = options.seconds_per_figure;
-  out.emplace_back("real_oneway_64b_msgs_per_s", oneway_rate(s));
-  auto [median, p99] = round_trips(s);
-  out.emplace_back("real_rtt_median_us", median);
-  out.emplace_back("real_rtt_p99_us", p99);
-  out.emplace_back("raw_tcp_64b_frames_per_s", raw_tcp_rate(s));
+  bool measured = true;
+  auto failed = [&](const char* what, const Status& st) {
+    std::fprintf(stderr, "mabeam bench: real: %s: %s\n", what, st.message().c_str());
+    measured = false;
+  };
+  if (auto rate = oneway_rate(s)) out.push_back({"real_oneway_64b_msgs_per_s", *rate, "/s"});
+  else failed("one-way messages", rate.status());
+  if (auto rtt = round_trips(s)) {
+    out.push_back({"real_rtt_median_us", rtt->first, "us"});
+    out.push_back({"real_rtt_p99_us", rtt->second, "us"});
+  } else {
+    failed("round trips", rtt.status());
+  }
+  if (auto rate = raw_tcp_rate(s)) out.push_back({"raw_tcp_64b_frames_per_s", *rate, "/s"});
+  else failed("raw TCP frames", rate.status());
+  return measured;
 }
 
-}  // namespace mabeam::real
+}  // namespace mabeam::bench
