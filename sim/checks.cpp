@@ -40,8 +40,10 @@ CheckResult detected_down(const Check& c, const History& h) {
       return r;
     }
     ++evaluated;
+    int observers = 0;
     for (const auto& obs : h.nodes()) {
       if (obs == c.node || h.impaired_during(obs, crash, deadline)) continue;
+      ++observers;
       // When did this observer (last) mark the node down, as seen at the deadline?
       const auto view = h.view_at(obs, deadline);
       auto it = view.find(c.node);
@@ -55,6 +57,11 @@ CheckResult detected_down(const Check& c, const History& h) {
       for (const auto& ch : h.view_changes(obs))
         if (ch.subject == c.node && ch.t <= deadline && ch.state == "down") marked = ch.t;
       if (marked >= crash) latencies.push_back(marked - crash);
+    }
+    if (observers == 0) {
+      r.detail = "no other node ran unpaused from " + c.node + "'s crash at " + format_time(crash) + " to " +
+                 format_time(deadline) + ": nothing to judge";
+      return r;
     }
   }
   if (evaluated == 0) {

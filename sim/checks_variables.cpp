@@ -305,13 +305,14 @@ CheckResult check_causal_order(const Check& c, const Trace& trace, const History
   // The writes each write depends on: what its writer had applied when it wrote (of the
   // variable itself, and of every causal variable when it is causal).
   std::map<std::tuple<std::string, std::string, std::uint64_t>, Applied> deps;
-  std::uint64_t checked = 0;
+  std::uint64_t checked = 0, causal_writes = 0;
   for (const auto& rec : trace.records) {
     if (is_restart(rec)) {
       applied[rec.node].clear();
     } else if (rec.ev == "var_write" && flag(rec, "ok")) {
       const std::string var = str(rec, "var");
       consistency[var] = str(rec, "consistency");
+      if (consistency[var] == "causal") ++causal_writes;
       Applied d;
       const Applied& mine = applied[rec.node];
       for (const auto& [v, per] : mine)
@@ -364,8 +365,13 @@ CheckResult check_causal_order(const Check& c, const Trace& trace, const History
           }
     }
   }
+  if (causal_writes == 0) {
+    r.detail = "no acknowledged write to a causal variable: nothing to judge";
+    return r;
+  }
   r.ok = true;
-  r.detail = std::to_string(checked) + " remote applies, each after the writes it depends on";
+  r.detail = std::to_string(checked) + " remote applies, each after the writes it depends on (" +
+             std::to_string(causal_writes) + " causal writes)";
   return r;
 }
 
@@ -409,6 +415,10 @@ CheckResult check_session_guarantees(const Check& c, const Trace& trace, const H
         }
       for (const auto& [o, n] : seen) read_hw[s][var][o] = std::max(read_hw[s][var][o], n);
     }
+  }
+  if (reads == 0) {
+    r.detail = "no successful session read: nothing to judge";
+    return r;
   }
   r.ok = true;
   r.detail = std::to_string(reads) + " session reads, each with the session's own writes and nothing older than before";

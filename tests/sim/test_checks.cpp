@@ -84,6 +84,17 @@ TEST_CASE("detected_down: fails when the node never crashed, so nothing was test
   CHECK_THAT(r.detail, Catch::Contains("never crashed"));
 }
 
+TEST_CASE("detected_down: fails when no observer stayed up to judge the crash", "[checks]") {
+  // n3 crashes, then n1 crashes and n2 pauses: nobody ran unpaused to the deadline.
+  auto r = run_one(kStart + R"({"t":10000000,"node":"n3","ev":"node_crash"}
+{"t":10100000,"node":"n1","ev":"node_crash"}
+{"t":10200000,"node":"n2","ev":"node_pause","for":5000000}
+{"t":15200000,"node":"n2","ev":"node_resume"}
+)", detected("n3", sec(3)));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "no other node ran unpaused from n3's crash at 10.000s to 13.000s: nothing to judge");
+}
+
 TEST_CASE("no_false_down: fails when a running, reachable node is marked down", "[checks]") {
   auto r = run_one(kStart + R"({"t":20000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
 )", no_false());

@@ -308,7 +308,7 @@ TEST_CASE("causal_order: holds when a transferred state carries a write with the
   INFO(r.detail);
   CHECK(r.ok);
   // n2's apply of post n1#1, the two writes in n3's state, n3's apply of comment n2#2.
-  CHECK(r.detail == "4 remote applies, each after the writes it depends on");
+  CHECK(r.detail == "4 remote applies, each after the writes it depends on (3 causal writes)");
 }
 
 TEST_CASE("causal_order: holds when a state carries a write whose dependency the node applied before",
@@ -447,4 +447,19 @@ TEST_CASE("session_guarantees: a restart forgets what a node applied until its l
     CHECK_FALSE(r.ok);
     CHECK(r.detail == "session s read cart at n2 at 3.000s without its own write n1#1 (n2 had n1's writes up to #0)");
   }
+}
+
+TEST_CASE("causal_order and session_guarantees: nothing to judge is a failure", "[checks][variables]") {
+  // Writes to an eventual variable only, and no session: neither check has anything to judge.
+  const std::string body = kStart + R"({"t":1000000,"node":"n1","ev":"var_write","var":"c","op":"incr","value":1,"ok":true,"seq":1,"resolve":"g_counter","consistency":"eventual"}
+{"t":1000000,"node":"n1","ev":"var_apply","var":"c","origin":"n1","seq":1,"value":1}
+{"t":1500000,"node":"n2","ev":"var_apply","var":"c","origin":"n1","seq":1,"value":1}
+{"t":2000000,"node":"n2","ev":"var_read","var":"c","value":1,"ok":true}
+)";
+  auto causal = run_one(body, named("causal_order"));
+  CHECK_FALSE(causal.ok);
+  CHECK(causal.detail == "no acknowledged write to a causal variable: nothing to judge");
+  auto session = run_one(body, named("session_guarantees"));
+  CHECK_FALSE(session.ok);
+  CHECK(session.detail == "no successful session read: nothing to judge");
 }

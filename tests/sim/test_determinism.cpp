@@ -2,9 +2,12 @@
 // trace, twice in one process and in two processes; a different seed gives another trace.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -56,10 +59,30 @@ TEST_CASE("determinism: two processes give the same trace hash as this one", "[d
 }
 
 TEST_CASE("determinism: every shipped scenario replays identically", "[determinism]") {
-  for (const char* name : {"crash-restart", "lossy-links", "paused-node-long", "clock-skew", "disk-fault"}) {
-    auto sc = sim::load_scenario_file(std::string(MABEAM_SOURCE_DIR) + "/scenarios/" + name + ".json");
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(MABEAM_SOURCE_DIR) + "/scenarios"))
+    if (e.path().extension() == ".json" && e.path().filename() != "schema.json") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 20);
+  for (const auto& file : files) {
+    auto sc = sim::load_scenario_file(file);
+    INFO(file);
     REQUIRE(sc.is_ok());
-    INFO(name);
     CHECK(sim::run_scenario(*sc, {}).trace_sha256 == sim::run_scenario(*sc, {}).trace_sha256);
+  }
+}
+
+TEST_CASE("determinism: pinned scenarios give the pinned trace hashes", "[determinism]") {
+  // A change of behaviour on purpose updates the pins: scripts/pin-traces.sh (and the commit
+  // says why the traces changed). Anything else that moves a hash is a determinism bug.
+  std::ifstream in(std::string(MABEAM_SOURCE_DIR) + "/tests/data/trace_pins.json");
+  REQUIRE(in.good());
+  const auto pins = nlohmann::json::parse(in);
+  REQUIRE(pins.size() >= 5);
+  for (auto it = pins.begin(); it != pins.end(); ++it) {
+    auto sc = sim::load_scenario_file(std::string(MABEAM_SOURCE_DIR) + "/scenarios/" + it.key() + ".json");
+    INFO(it.key() << " (if on purpose: scripts/pin-traces.sh)");
+    REQUIRE(sc.is_ok());
+    CHECK(sim::run_scenario(*sc, {}).trace_sha256 == it.value().get<std::string>());
   }
 }
