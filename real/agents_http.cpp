@@ -6,6 +6,7 @@
 
 #include "engine/agents/ids.h"
 #include "engine/agents/service.h"
+#include "real/http_json.h"
 
 namespace mabeam::real {
 
@@ -19,27 +20,6 @@ HttpResponse fail(int status, const std::string& error) {
   return json_response(status, {{"outcome", "fail"}, {"error", error}});
 }
 
-std::string query_param(const std::string& target, const std::string& key) {
-  const auto q = target.find('?');
-  if (q == std::string::npos) return "";
-  std::size_t at = q + 1;
-  while (at < target.size()) {
-    const auto amp = std::min(target.find('&', at), target.size());
-    const std::string pair = target.substr(at, amp - at);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string::npos ? "" : pair.substr(eq + 1);
-    at = amp + 1;
-  }
-  return "";
-}
-
-// A reply body or summary (JSON text) as JSON; text that does not parse stays a string.
-json as_json(const std::string& text) {
-  if (text.empty()) return nullptr;
-  json v = json::parse(text, nullptr, false);
-  return v.is_discarded() ? json(text) : v;
-}
-
 // What an outcome means over HTTP.
 HttpResponse outcome_response(const Outcome& o) {
   json j;
@@ -47,7 +27,7 @@ HttpResponse outcome_response(const Outcome& o) {
   switch (o.kind) {
     case Outcome::Kind::ok:
       j["outcome"] = "ok";
-      j["reply"] = as_json(o.reply);
+      j["reply"] = json_or_text(o.reply);
       return json_response(200, j);
     case Outcome::Kind::refused: {
       j["outcome"] = "fail";
@@ -148,7 +128,7 @@ json agents_status(Node& node) {
     if (!a.name.empty()) e["name"] = a.name;
     if (a.durable) e["durable"] = true;
     if (a.suspended) e["suspended"] = true;
-    if (!a.summary.empty()) e["state"] = as_json(a.summary);
+    if (!a.summary.empty()) e["state"] = json_or_text(a.summary);
     list.push_back(std::move(e));
   }
   return list;

@@ -5,6 +5,7 @@
 
 #include "engine/consensus/service.h"
 #include "engine/consensus/strong.h"
+#include "real/http_json.h"
 
 namespace mabeam::real {
 
@@ -13,11 +14,6 @@ using nlohmann::json;
 
 HttpResponse text(int status, const std::string& body) { return HttpResponse{status, "text/plain; charset=utf-8", body + "\n"}; }
 HttpResponse json_response(int status, const json& j) { return HttpResponse{status, "application/json", j.dump() + "\n"}; }
-
-json value_json(const std::string& text_value) {
-  json v = json::parse(text_value, nullptr, false);
-  return v.is_discarded() ? json(text_value) : v;
-}
 
 bool has_query(const std::string& target, const std::string& pair) {
   const auto q = target.find('?');
@@ -95,7 +91,7 @@ void serve_strong_variable(Node& node, const std::string& name, const HttpReques
   op.process = strong->fresh_process();
   if (req.method == "GET") {
     if (has_query(req.target, "stale=true"))
-      return reply(json_response(200, {{"var", name}, {"ok", true}, {"outcome", "ok"}, {"value", value_json(strong->value_of(name))}, {"stale", true}}));
+      return reply(json_response(200, {{"var", name}, {"ok", true}, {"outcome", "ok"}, {"value", json_or_text(strong->value_of(name))}, {"stale", true}}));
     op.kind = raft::StrongKind::read;
   } else if (req.method == "PUT") {
     json v = json::parse(req.body, nullptr, false);
@@ -115,12 +111,12 @@ void serve_strong_variable(Node& node, const std::string& name, const HttpReques
   }
   strong->submit(std::move(op), [reply, name](const raft::StrongResult& r) {
     json body{{"var", name}, {"ok", r.type == "ok"}, {"outcome", r.type}};
-    if (r.type == "ok") body["value"] = value_json(r.value);
+    if (r.type == "ok") body["value"] = json_or_text(r.value);
     if (!r.error.empty()) body["error"] = r.error;
     int status = 200;
     if (r.type == "info") status = 504;
     if (r.type == "fail") status = r.error.rfind("cas:", 0) == 0 ? 409 : 503;
-    if (r.type == "fail" && status == 409) body["value"] = value_json(r.value);
+    if (r.type == "fail" && status == 409) body["value"] = json_or_text(r.value);
     reply(json_response(status, body));
   });
 }

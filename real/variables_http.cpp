@@ -8,6 +8,7 @@
 #include "engine/quorum_view.h"
 #include "engine/variables/variables.h"
 #include "real/consensus_http.h"
+#include "real/http_json.h"
 
 namespace mabeam::real {
 
@@ -17,28 +18,6 @@ using nlohmann::json;
 
 HttpResponse text(int status, const std::string& body) { return HttpResponse{status, "text/plain; charset=utf-8", body + "\n"}; }
 HttpResponse json_response(int status, const json& j) { return HttpResponse{status, "application/json", j.dump() + "\n"}; }
-
-// A stored value as JSON (it is JSON text already; a value that does not parse is shown as a string).
-json value_json(const std::string& text_value) {
-  if (text_value.empty()) return nullptr;
-  json v = json::parse(text_value, nullptr, false);
-  return v.is_discarded() ? json(text_value) : v;
-}
-
-// The value of query parameter `key` in "a=b&c=d" ("" if absent). Values are plain words here.
-std::string query_param(const std::string& target, const std::string& key) {
-  const auto q = target.find('?');
-  if (q == std::string::npos) return "";
-  std::size_t at = q + 1;
-  while (at < target.size()) {
-    const auto amp = std::min(target.find('&', at), target.size());
-    const std::string pair = target.substr(at, amp - at);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string::npos ? "" : pair.substr(eq + 1);
-    at = amp + 1;
-  }
-  return "";
-}
 
 bool readonly(Node& node) {
   const auto* guard = node.find<QuorumView>();
@@ -55,9 +34,9 @@ json variables_status(Node& node, const std::vector<vars::VariableSpec>& specs) 
   auto* strong = node.find<raft::StrongVariables>();
   for (const auto& spec : specs) {
     if (spec.consistency == vars::Consistency::strong) {
-      if (strong) out[spec.name] = value_json(strong->value_of(spec.name));
+      if (strong) out[spec.name] = json_or_text(strong->value_of(spec.name));
     } else if (service) {
-      out[spec.name] = value_json(service->value_of(spec.name));
+      out[spec.name] = json_or_text(service->value_of(spec.name));
     }
   }
   return out;
@@ -86,7 +65,7 @@ void serve_variables(Node& node, const std::vector<vars::VariableSpec>& specs, c
       list.push_back({{"name", spec.name},
                       {"consistency", vars::to_string(spec.consistency)},
                       {"resolve", vars::to_string(spec.resolve)},
-                      {"value", value_json(service->value_of(spec.name))},
+                      {"value", json_or_text(service->value_of(spec.name))},
                       {"replicas", service->replicas_of(spec.name)}});
     }
     return reply(json_response(200, {{"variables", list}, {"stale", readonly(node)}}));
@@ -124,7 +103,7 @@ void serve_variables(Node& node, const std::vector<vars::VariableSpec>& specs, c
       const int status = out.error.rfind("read-only:", 0) == 0 ? 503 : 409;
       return reply(json_response(status, {{"var", name}, {"ok", false}, {"outcome", "fail"}, {"error", out.error}}));
     }
-    json body{{"var", name}, {"ok", true}, {"outcome", "ok"}, {"value", value_json(out.value)}};
+    json body{{"var", name}, {"ok", true}, {"outcome", "ok"}, {"value", json_or_text(out.value)}};
     if (read) body["stale"] = stale;
     reply(json_response(200, body));
   });
