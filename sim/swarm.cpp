@@ -21,7 +21,6 @@ using Verb = ScenarioEvent::Verb;
 using Kind = SwarmSpec::Kind;
 
 constexpr int kPlacementAttempts = 32;  // tries per fault before it is dropped
-constexpr TimeUs kForever = INT64_MAX / 4;
 
 struct Span {
   TimeUs a = 0, b = 0;  // [a, b)

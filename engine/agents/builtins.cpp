@@ -29,12 +29,14 @@ Result<Json> state_object(const Bytes& state, const char* type) {
 }
 
 Status only_keys(const Json& obj, std::initializer_list<const char*> keys, const char* type) {
-  for (const auto& [k, v] : obj.as_object())
+  for (const auto& entry : obj.as_object()) {
+    const std::string& k = entry.first;
     if (std::find_if(keys.begin(), keys.end(), [&](const char* a) { return k == a; }) == keys.end()) {
       std::string list;
       for (const char* a : keys) list += (list.empty() ? "" : ", ") + std::string(a);
       return Status::invalid(std::string(type) + " state: unknown key \"" + k + "\" (expected " + list + ")");
     }
+  }
   return Status::ok();
 }
 

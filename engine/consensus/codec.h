@@ -28,22 +28,28 @@ bool decode_snapshot(Reader& r, Snapshot& s);
 void encode_body(Writer& w, const Message& m);
 bool decode_body(Reader& r, Message& m);
 
+// The wire name of one MsgType (a function, not an in-class array: clang refuses a
+// static constexpr array read in a sibling member's constant initializer).
+constexpr const char* wire_name(MsgType k) {
+  switch (k) {
+    case MsgType::pre_vote: return "raft.pre_vote";
+    case MsgType::pre_vote_resp: return "raft.pre_vote_resp";
+    case MsgType::vote: return "raft.vote";
+    case MsgType::vote_resp: return "raft.vote_resp";
+    case MsgType::append: return "raft.append";
+    case MsgType::append_resp: return "raft.append_resp";
+    case MsgType::heartbeat: return "raft.heartbeat";
+    case MsgType::heartbeat_resp: return "raft.heartbeat_resp";
+    case MsgType::snapshot: return "raft.snapshot";
+    case MsgType::timeout_now: return "raft.timeout_now";
+  }
+  return "";
+}
+
 // The wire type of one MsgType; the message's `type` comes from the type id.
 template <MsgType K>
 struct Wire {
-  static constexpr const char* names[] = {"",
-                                          "raft.pre_vote",
-                                          "raft.pre_vote_resp",
-                                          "raft.vote",
-                                          "raft.vote_resp",
-                                          "raft.append",
-                                          "raft.append_resp",
-                                          "raft.heartbeat",
-                                          "raft.heartbeat_resp",
-                                          "raft.snapshot",
-                                          "raft.timeout_now"};
-  static constexpr MessageType kType{static_cast<std::uint16_t>(59 + static_cast<int>(K)), 1,
-                                     names[static_cast<int>(K)]};
+  static constexpr MessageType kType{static_cast<std::uint16_t>(59 + static_cast<int>(K)), 1, wire_name(K)};
   Message msg;
   void encode(Writer& w) const { encode_body(w, msg); }
   static bool decode(Reader& r, std::uint8_t, Wire& out) {

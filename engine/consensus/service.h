@@ -135,7 +135,6 @@ class ConsensusService : public Service {
   Term last_term_ = 0;
   std::string last_leader_;
   Membership last_config_;
-  Index last_config_index_ = 0;
   std::uint64_t foreign_seen_ = 0;
   std::set<std::string> foreign_reported_;
   std::uint64_t batch_seq_ = 0;
