@@ -3,6 +3,7 @@
 
 #include <array>
 #include <bit>
+#include <cmath>
 
 namespace mabeam::fixed {
 
@@ -88,6 +89,9 @@ std::uint64_t mul_exp2_q32(std::uint64_t v, std::uint64_t y_q32) {
 }
 
 std::uint64_t isqrt(unsigned __int128 x) { return static_cast<std::uint64_t>(isqrt128(x)); }
+
+std::int64_t to_ppm(double fraction) { return std::llround(fraction * 1e6); }
+std::int64_t to_ppb(double fraction) { return std::llround(fraction * 1e9); }
 
 int ceil_log(std::uint64_t n, std::uint64_t base) {
   int k = 0;

@@ -27,6 +27,10 @@ std::uint64_t log10_q32(std::uint64_t x);
 std::uint64_t mul_exp2_q32(std::uint64_t v, std::uint64_t y_q32);
 // floor(sqrt(x)).
 std::uint64_t isqrt(unsigned __int128 x);
+// A fraction (a clock drift of 0.001, a probability) in parts per million or per billion,
+// rounded to nearest: one exact IEEE product, then integers only. |fraction| <= 1000.
+std::int64_t to_ppm(double fraction);
+std::int64_t to_ppb(double fraction);
 // The smallest k >= 0 with base^k >= n (base >= 2): ceil(log_base(n)) for n >= 1, 0 for n <= 1.
 int ceil_log(std::uint64_t n, std::uint64_t base);
 
