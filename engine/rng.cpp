@@ -1,7 +1,9 @@
 // Implementation of the seeded RNG and its distributions (see rng.h).
 #include "engine/rng.h"
 
-#include <cmath>
+#include <climits>
+
+#include "engine/fixed_math.h"
 
 namespace mabeam {
 
@@ -75,22 +77,46 @@ bool Rng::chance(double p) {
   return unit() < p;
 }
 
-double Rng::normal(double mean, double stddev) {
-  // Box-Muller; one draw per call keeps the stream position independent of history.
-  double u1 = unit();
-  if (u1 < 1e-300) u1 = 1e-300;
-  const double u2 = unit();
-  return mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+namespace {
+using u128 = unsigned __int128;
+// -log2(U) in Q32 for U = x / 2^63, x in [1, 2^63]: at most 63.
+std::uint64_t neg_log2_unit63(std::uint64_t x) { return (63ULL << fixed::kQ) - fixed::log2_q32(x); }
+std::int64_t saturate(u128 v) { return v > static_cast<u128>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(v); }
+}  // namespace
+
+std::int64_t Rng::normal(std::int64_t mean, std::int64_t stddev) {
+  // Polar method: (a, b) uniform in the unit disc (Q31), s = a^2 + b^2 (Q62); then
+  // a / sqrt(s) * sqrt(-2 ln s) is standard normal. One value per call (the second is not
+  // kept, so the stream position does not depend on history).
+  for (;;) {
+    const std::int64_t a = static_cast<std::int64_t>(next() >> 32) - (1LL << 31);
+    const std::int64_t b = static_cast<std::int64_t>(next() >> 32) - (1LL << 31);
+    const std::uint64_t s = static_cast<std::uint64_t>(a * a) + static_cast<std::uint64_t>(b * b);
+    if (s == 0 || s >= (1ULL << 62)) continue;
+    const std::uint64_t neg_log2_s = (62ULL << fixed::kQ) - fixed::log2_q32(s);        // Q32
+    const u128 r2 = (static_cast<u128>(neg_log2_s) * fixed::kLn2Q64) >> 63;            // -2 ln s, Q32
+    const std::uint64_t r = fixed::isqrt(r2 << fixed::kQ);                              // Q32
+    const std::uint64_t root_s = fixed::isqrt(s);                                       // Q31, >= 1
+    const __int128 z = static_cast<__int128>(a) * r / static_cast<__int128>(root_s);  // Q32
+    const __int128 d = (static_cast<__int128>(stddev) * z + (static_cast<__int128>(1) << 31)) >> fixed::kQ;
+    return mean + static_cast<std::int64_t>(d);
+  }
 }
 
-double Rng::exponential(double mean) {
-  double u = unit();
-  return -mean * std::log1p(-u);
+std::int64_t Rng::exponential(std::int64_t mean) {
+  if (mean <= 0) return 0;
+  const std::uint64_t x = (next() >> 1) + 1;  // U * 2^63, U in (0, 1]
+  const u128 neg_ln = (static_cast<u128>(neg_log2_unit63(x)) * fixed::kLn2Q64) >> 64;  // -ln U, Q32
+  return saturate((static_cast<u128>(mean) * neg_ln + (static_cast<u128>(1) << 31)) >> fixed::kQ);
 }
 
-double Rng::pareto(double scale, double shape) {
-  double u = 1.0 - unit();  // (0, 1]
-  return scale / std::pow(u, 1.0 / shape);
+std::int64_t Rng::pareto(std::int64_t scale, std::int64_t shape_micro) {
+  if (scale <= 0) return 0;
+  if (shape_micro <= 0) shape_micro = 1;
+  const std::uint64_t x = (next() >> 1) + 1;  // U * 2^63, U in (0, 1]
+  const u128 y = static_cast<u128>(neg_log2_unit63(x)) * 1000000 / static_cast<u128>(shape_micro);  // Q32
+  if (y >= (static_cast<u128>(64) << fixed::kQ)) return INT64_MAX;
+  return saturate(fixed::mul_exp2_q32(static_cast<std::uint64_t>(scale), static_cast<std::uint64_t>(y)));
 }
 
 }  // namespace mabeam

@@ -85,7 +85,7 @@ void AgentDriver::run(const ScenarioEvent& e) {
 
 void AgentDriver::next(Stream& s) {
   const WorkloadSpec& w = *s.spec;
-  const auto gap = static_cast<DurationUs>(std::llround(s.rng.exponential(1e6 / w.rate)));
+  const auto gap = static_cast<DurationUs>(s.rng.exponential(mean_gap_us(w.rate)));
   const TimeUs at = world_.now() + std::max<DurationUs>(1, gap);
   if (at >= w.stop || s.targets.empty()) return;
   world_.scheduler().at(at, [this, &s, &w] {

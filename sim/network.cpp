@@ -8,10 +8,13 @@ namespace mabeam::sim {
 
 namespace {
 constexpr std::size_t kDenseNodesMax = 2048;
-DurationUs clamp_us(double v) {
-  if (!(v > 0)) return 0;
-  if (v > 3.6e12) return static_cast<DurationUs>(3.6e12);  // an hour: a latency cap
-  return static_cast<DurationUs>(std::llround(v));
+constexpr DurationUs kLatencyMax = 3'600'000'000;  // an hour: a latency cap
+DurationUs clamp_us(std::int64_t v) { return std::clamp<std::int64_t>(v, 0, kLatencyMax); }
+// A pareto shape in millionths, for the integer sampler (Rng::pareto): llround of one exact
+// IEEE product, so the same on every platform.
+std::int64_t shape_micro(double shape) {
+  if (!(shape < 1e12)) return 1'000'000'000'000'000'000;
+  return std::max<std::int64_t>(1, std::llround(shape * 1e6));
 }
 }  // namespace
 
@@ -19,9 +22,9 @@ DurationUs sample_latency(const Latency& l, Rng& rng) {
   switch (l.dist) {
     case Latency::Dist::fixed: return l.value;
     case Latency::Dist::uniform: return rng.between(l.min, l.max);
-    case Latency::Dist::normal: return clamp_us(rng.normal(static_cast<double>(l.mean), static_cast<double>(l.stddev)));
-    case Latency::Dist::exponential: return clamp_us(rng.exponential(static_cast<double>(l.mean)));
-    case Latency::Dist::pareto: return clamp_us(rng.pareto(static_cast<double>(l.scale), l.shape));
+    case Latency::Dist::normal: return clamp_us(rng.normal(l.mean, l.stddev));
+    case Latency::Dist::exponential: return clamp_us(rng.exponential(l.mean));
+    case Latency::Dist::pareto: return clamp_us(rng.pareto(l.scale, shape_micro(l.shape)));
   }
   return 0;
 }

@@ -117,6 +117,13 @@ struct WorkloadSpec {
   std::string msg;                  // messages: the message as JSON text
 };
 
+// The mean gap between a stream's operations, in whole microseconds, for the integer
+// exponential sampler (Rng::exponential): one exact IEEE division, rounded, so the same on
+// every platform. rate is above 0 (the loader checks); a rate below 1e-6/s counts as 1e-6.
+inline std::int64_t mean_gap_us(double rate) {
+  return rate < 1e-6 ? 1'000'000'000'000 : static_cast<std::int64_t>(1e6 / rate + 0.5);
+}
+
 struct Check {
   std::string check;        // detected_down, no_false_down, members_converged, readonly_minority, variables_converged,
                             // causal_order, session_guarantees, single_leader_per_term, linearizable,

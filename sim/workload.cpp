@@ -43,7 +43,7 @@ void ClientDriver::schedule() {
 
 void ClientDriver::next(Stream& s) {
   const WorkloadSpec& w = *s.spec;
-  const auto gap = static_cast<DurationUs>(std::llround(s.rng.exponential(1e6 / w.rate)));
+  const auto gap = static_cast<DurationUs>(s.rng.exponential(mean_gap_us(w.rate)));
   const TimeUs at = world_.now() + std::max<DurationUs>(1, gap);
   if (at >= w.stop) return;
   world_.scheduler().at(at, [this, &s, &w] {

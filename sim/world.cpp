@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 
+#include "engine/fixed_math.h"
 #include "engine/node_setup.h"
 #include "engine/version.h"
 
@@ -24,15 +25,21 @@ SimNode::~SimNode() = default;
 
 TimeUs SimNode::now() const {
   const TimeUs elapsed = world_.now() - global_anchor_;
-  if (drift_ == 0.0) return local_anchor_ + elapsed;
-  return local_anchor_ + elapsed + static_cast<TimeUs>(std::llround(static_cast<double>(elapsed) * drift_));
+  if (drift_ppb_ == 0) return local_anchor_ + elapsed;
+  // elapsed * drift, rounded to nearest (half away from zero), in integers.
+  const __int128 skew = static_cast<__int128>(elapsed) * drift_ppb_;
+  const __int128 half = 500'000'000;
+  return local_anchor_ + elapsed + static_cast<TimeUs>(skew >= 0 ? (skew + half) / 1'000'000'000 : (skew - half) / 1'000'000'000);
 }
 
 TimeUs SimNode::wall_now() const { return now() + wall_offset_; }
 
 DurationUs SimNode::to_global(DurationUs local) const {
-  if (drift_ == 0.0 || local <= 0) return local;
-  return static_cast<DurationUs>(std::ceil(static_cast<double>(local) / (1.0 + drift_)));
+  if (drift_ppb_ == 0 || local <= 0) return local;
+  // ceil(local / (1 + drift)), in integers (drift > -1: the loader bounds it by max_drift).
+  const __int128 num = static_cast<__int128>(local) * 1'000'000'000;
+  const __int128 den = 1'000'000'000 + drift_ppb_;
+  return static_cast<DurationUs>((num + den - 1) / den);
 }
 
 void SimNode::send(const std::string& to, const MessageType& type, Bytes message) {
@@ -288,7 +295,7 @@ void World::clock_skew(std::uint32_t i, DurationUs offset, double drift) {
   SimNode& n = *nodes_[i];
   n.local_anchor_ = n.now();
   n.global_anchor_ = sched_.now();
-  n.drift_ = drift;
+  n.drift_ppb_ = fixed::to_ppb(drift);
   n.wall_offset_ += offset;
   trace_line(n.name_, TraceEvent("clock_skew").with("offset", offset).with("drift", drift));
 }

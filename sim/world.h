@@ -77,7 +77,7 @@ class SimNode final : public Context {
   std::uint64_t leader_claim_ = 0;
   // Clock: local = local_anchor + (global - global_anchor) * (1 + drift); wall = local + offset.
   TimeUs local_anchor_ = 0, global_anchor_ = 0;
-  double drift_ = 0.0;
+  std::int64_t drift_ppb_ = 0;  // drift in parts per billion (integer clock maths)
   DurationUs wall_offset_ = 0;
   // Timers in a slot pool: id = generation << 32 | slot, so a stale id matches nothing.
   struct TimerSlot {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/agents/service.h"
+#include "engine/fixed_math.h"
 
 namespace mabeam::agents {
 
@@ -482,7 +483,8 @@ std::string Registry::cached(const std::string& name) const {
 bool Registry::lease_valid() const { return ctx_.now() < valid_until_; }
 
 void Registry::extend_lease(TimeUs from) {
-  const auto hold = static_cast<DurationUs>(static_cast<double>(config_.name_lease) * (1.0 - 2.0 * config_.max_drift));
+  // name_lease * (1 - 2 max_drift), in integers (parts per million).
+  const DurationUs hold = config_.name_lease - config_.name_lease * 2 * fixed::to_ppm(config_.max_drift) / 1'000'000;
   valid_until_ = std::max(valid_until_, from + hold);
   lease_check();
 }
@@ -563,7 +565,7 @@ void Registry::expiry_tick() {
     for (const auto& [node, l] : state_.leases()) lease_seen_[node] = ctx_.now();  // start counting afresh
   was_leader_ = leader;
   if (!leader) return;
-  const auto wait = static_cast<DurationUs>(static_cast<double>(config_.name_lease) * (1.0 + 2.0 * config_.max_drift));
+  const DurationUs wait = config_.name_lease + config_.name_lease * 2 * fixed::to_ppm(config_.max_drift) / 1'000'000;
   for (const auto& [node, l] : state_.leases()) {
     auto seen = lease_seen_.find(node);
     if (seen == lease_seen_.end()) {

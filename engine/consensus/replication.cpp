@@ -7,6 +7,7 @@
 
 #include "engine/consensus/codec.h"
 #include "engine/consensus/raft.h"
+#include "engine/fixed_math.h"
 
 namespace mabeam::raft {
 
@@ -497,8 +498,10 @@ bool Raft::lease_valid() const {
   // The lease runs from when the acknowledged round was sent. A follower that heard it
   // refuses votes for election_ticks of its own ticks; with clocks within max_drift of real
   // time, and a tick lost to rounding on each side, this many of ours are safe.
+  // (election_ticks - 1) * (1 - 2 max_drift) - 1, in integers (parts per million).
+  const std::int64_t keep_ppm = 1'000'000 - 2 * fixed::to_ppm(config_.max_drift);
   const auto lease_ticks = static_cast<std::uint64_t>(
-      std::max(0.0, static_cast<double>(config_.election_ticks - 1) * (1.0 - 2.0 * config_.max_drift) - 1.0));
+      std::max<std::int64_t>(0, static_cast<std::int64_t>(config_.election_ticks - 1) * keep_ppm / 1'000'000 - 1));
   for (const auto& [seq, tick] : seq_ticks_)
     if (seq == acked) return ticks_ - tick < lease_ticks;
   return false;

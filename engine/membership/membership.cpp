@@ -2,7 +2,8 @@
 #include "engine/membership/membership.h"
 
 #include <algorithm>
-#include <cmath>
+
+#include "engine/fixed_math.h"
 
 namespace mabeam {
 
@@ -365,8 +366,12 @@ void Membership::start_suspicion(const std::string& node, Member& m, const std::
   s.incarnation = m.incarnation;
   s.start = ctx_.now();
   const std::size_t n = cluster_size();
-  const double scale = std::max(1.0, std::log10(static_cast<double>(n) + 1.0));
-  s.min = static_cast<DurationUs>(config_.suspicion_mult * scale * static_cast<double>(config_.probe_interval));
+  // max(1, log10(n + 1)) in Q32 fixed point (no libm in a decision: fixed_math.h).
+  const auto scale = std::max(fixed::kOneQ32, fixed::log10_q32(static_cast<std::uint64_t>(n) + 1));
+  s.min = static_cast<DurationUs>(
+      (static_cast<unsigned __int128>(std::max(0, config_.suspicion_mult)) *
+       static_cast<std::uint64_t>(std::max<DurationUs>(0, config_.probe_interval)) * scale) >>
+      fixed::kQ);
   s.max = s.min * config_.suspicion_max_mult;
   s.k = config_.suspicion_mult - 2;
   if (static_cast<int>(n) - 2 < s.k) s.k = 0;  // too few members to expect confirmations
@@ -396,8 +401,11 @@ DurationUs Membership::suspicion_timeout(const std::string& node) const {
   const Suspicion& s = it->second;
   if (s.k < 1) return s.min;
   const int confirmations = static_cast<int>(s.accusers.size()) - 1;
-  const double frac = std::log(confirmations + 1.0) / std::log(s.k + 1.0);
-  const auto t = static_cast<DurationUs>(static_cast<double>(s.max) - static_cast<double>(s.max - s.min) * frac);
+  // Lifeguard: max - (max - min) * log(confirmations + 1) / log(k + 1), in Q32 fixed point.
+  const std::uint64_t num = fixed::log2_q32(static_cast<std::uint64_t>(confirmations) + 1);
+  const std::uint64_t den = fixed::log2_q32(static_cast<std::uint64_t>(s.k) + 1);  // k >= 1: den >= 1.0
+  const auto cut = static_cast<DurationUs>(static_cast<unsigned __int128>(s.max - s.min) * num / den);
+  const DurationUs t = s.max - cut;
   return std::max(s.min, t);
 }
 

@@ -2,7 +2,8 @@
 #include "engine/membership/transmit_queue.h"
 
 #include <algorithm>
-#include <cmath>
+
+#include "engine/fixed_math.h"
 
 namespace mabeam::swim {
 
@@ -45,7 +46,7 @@ int TransmitQueue::transmits(const std::string& node) const {
 }
 
 int retransmit_limit(int mult, std::size_t n) {
-  const int scale = static_cast<int>(std::ceil(std::log10(static_cast<double>(n) + 1.0)));
+  const int scale = fixed::ceil_log(static_cast<std::uint64_t>(n) + 1, 10);  // ceil(log10(n + 1)), exactly
   return std::max(1, mult * std::max(1, scale));
 }
 

@@ -37,14 +37,14 @@ TEST_CASE("rng: distributions have the right means", "[rng]") {
   const int n = 200000;
   double sum_n = 0, sum_e = 0, sum_u = 0;
   for (int i = 0; i < n; ++i) {
-    sum_n += r.normal(10.0, 2.0);
-    sum_e += r.exponential(5.0);
+    sum_n += static_cast<double>(r.normal(10'000, 2'000));
+    sum_e += static_cast<double>(r.exponential(5'000));
     sum_u += r.unit();
   }
-  CHECK(sum_n / n == Approx(10.0).epsilon(0.01));
-  CHECK(sum_e / n == Approx(5.0).epsilon(0.02));
+  CHECK(sum_n / n == Approx(10'000).epsilon(0.01));
+  CHECK(sum_e / n == Approx(5'000).epsilon(0.02));
   CHECK(sum_u / n == Approx(0.5).epsilon(0.01));
-  for (int i = 0; i < 1000; ++i) CHECK(r.pareto(2.0, 1.5) >= 2.0);
+  for (int i = 0; i < 1000; ++i) CHECK(r.pareto(2'000, 1'500'000) >= 2'000);
   CHECK_FALSE(r.chance(0.0));
   CHECK(r.chance(1.0));
 }
