@@ -3,8 +3,10 @@
 // - applied writes per node: var_apply (var, origin, seq), and var_state (a node took in
 //   whole states at once: per variable the version vector `vv` of the writes it now holds
 //   and the `value`), forgotten at a (re)start;
-// - client outcomes: var_write / var_read with ok, session, and for writes the dot (node,
-//   seq), timestamp (hlc), resolution strategy and consistency;
+// - client outcomes: var_write / var_read with ok, session, for writes the dot (node, seq),
+//   timestamp (hlc), deps, resolution strategy and consistency, for reads the vv and value
+//   they returned (session_guarantees judges a read by these alone); the value acknowledged
+//   writes imply comes from checks_values.h;
 // - modes: the guard's mode events; partitions: the world's partition/heal events.
 #include "sim/checks_variables.h"
 
