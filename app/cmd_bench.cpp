@@ -114,7 +114,7 @@ int cmd_bench(int argc, char** argv) {
                "/usr/bin/etcd): 3 real `mabeam node` voters and a 3-member etcd cluster on\n"
                "127.0.0.1, both fsyncing to disk, driven in the same run by one load generator\n"
                "over HTTP/1.1 keep-alive connections (client k on node k mod 3): writes of a\n"
-               "256-byte value per second with p50/p99 latency at 1, 16 and 64 clients, and\n"
+               "256-byte value per second with p50/p99 latency at 1, 16, 64 and 256 clients, and\n"
                "linearizable read latency at 1 client; medians of --detect-repeats runs of 2 s,\n"
                "and mabeam/etcd ratios (about a minute and a half with the default 5).\n"
                "\n"

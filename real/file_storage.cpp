@@ -193,19 +193,26 @@ void FileStorage::sync_async(const std::string& file, SyncDone done) {
   cv_.notify_one();
 }
 
+// Group commit: the worker takes every job queued since its last round and makes one fsync
+// per file for all of them. A job is queued after its writes returned, so an fsync started
+// after the job was taken covers them; completions are posted in queue order.
 void FileStorage::worker_loop() {
   for (;;) {
-    SyncJob job;
+    std::deque<SyncJob> round;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
       if (jobs_.empty()) return;  // stopping, and every started sync is done
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      round.swap(jobs_);
     }
-    Status s = ::fsync(job.fd) == 0 ? Status::ok() : Status::io_error(errno_text("fsync " + job.what));
-    ::close(job.fd);
-    boost::asio::post(*io_, [done = std::move(job.done), s] { done(s); });
+    std::map<std::string, Status> synced;  // file -> the result of this round's fsync
+    for (auto& job : round) {
+      auto it = synced.find(job.what);
+      if (it == synced.end())
+        it = synced.emplace(job.what, ::fsync(job.fd) == 0 ? Status::ok() : Status::io_error(errno_text("fsync " + job.what))).first;
+      ::close(job.fd);
+      boost::asio::post(*io_, [done = std::move(job.done), s = it->second] { done(s); });
+    }
   }
 }
 

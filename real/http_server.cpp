@@ -21,7 +21,10 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
-constexpr std::size_t kConnectionsMax = 64;
+// Open connections a node serves at once (each costs a socket and its buffers, up to twice
+// kRequestBytesMax); past it a new connection is closed at accept. 512 leaves room under the
+// usual soft limit of 1024 descriptors for the cluster's own links and the data files.
+constexpr std::size_t kConnectionsMax = 512;
 constexpr std::size_t kRequestBytesMax = 8 * 1024;
 constexpr auto kConnectionDeadline = std::chrono::seconds(10);
 }  // namespace

@@ -72,7 +72,10 @@ namespace mabeam::raft {
 //      on_persisted(persisted_index, persisted_term) when `entries` or `snapshot` were given,
 //      and send `messages`. Messages of one Ready never leave before those of an earlier one.
 //      (A vote grant, an append acknowledgement or a leader's own count of its log must
-//      not reach anyone before the state it speaks for is durable.)
+//      not reach anyone before the state it speaks for is durable.) The exception: messages
+//      of type append, heartbeat and snapshot, which only a leader sends, may leave before
+//      the sync (the Raft thesis, 10.2.1): the leader's own log counts towards a commit only
+//      once on_persisted says it is durable.
 //   3. Then apply `snapshot` (if set) to the state machine, then `committed` in order, and
 //      serve `read_states` once the state machine has applied their index.
 // `committed` entries are always already durable here (persisted by an earlier Ready).

@@ -210,6 +210,8 @@ void ConsensusService::process() {
         if (!b.ready.entries.empty() || b.ready.snapshot) core_->on_persisted(b.ready.persisted_index, b.ready.persisted_term);
         for (const auto& m : b.ready.messages) send(m);
         b.ready.messages.clear();
+      } else {
+        send_before_sync(b.ready.messages);
       }
       node_.metrics().inc("raft_syncs");
       std::weak_ptr<bool> alive = alive_;
@@ -228,6 +230,17 @@ void ConsensusService::process() {
   }
   processing_ = false;
   if (core_) note_role();
+}
+
+void ConsensusService::send_before_sync(std::vector<Message>& messages) {
+  std::vector<Message> wait;
+  for (auto& m : messages) {
+    if (m.type == MsgType::append || m.type == MsgType::heartbeat || m.type == MsgType::snapshot)
+      send(m);
+    else
+      wait.push_back(std::move(m));
+  }
+  messages = std::move(wait);
 }
 
 void ConsensusService::persist(const Ready& r) {

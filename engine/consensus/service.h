@@ -118,6 +118,11 @@ class ConsensusService : public Service {
   void maybe_snapshot();
   void note_role();
   void send(const Message& m);
+  // Sends, and removes from `messages`, those that may leave while this Ready's sync runs: a
+  // leader's appends, heartbeats and snapshots (the Raft thesis, 10.2.1, as etcd does). They
+  // claim nothing about this node's disk, and a leader counts its own log towards a commit
+  // only through on_persisted, after the sync. Vote grants and acknowledgements wait.
+  void send_before_sync(std::vector<Message>& messages);
 
   ConsensusConfig config_;
   std::unique_ptr<Raft> core_;
