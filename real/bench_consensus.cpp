@@ -1,21 +1,15 @@
 // mabeam's strong variables against etcd on loopback (see bench_consensus.h).
 #include "real/bench_consensus.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <chrono>
-#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "real/bench_failover.h"
+#include "real/bench_http.h"
 #include "real/cluster_launcher.h"
 
 namespace mabeam::real {
@@ -25,108 +19,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-constexpr std::size_t kResponseBytesMax = 1 << 20;
-constexpr int kSocketTimeoutMs = 5000;
 const Millis kLeaderTimeout(20000);
-
-// One HTTP/1.1 connection kept open across requests; a request at a time.
-class KeepAlive {
- public:
-  explicit KeepAlive(std::uint16_t port) : port_(port) {}
-  ~KeepAlive() { drop(); }
-  KeepAlive(const KeepAlive&) = delete;
-  KeepAlive& operator=(const KeepAlive&) = delete;
-
-  // The status code (0: no answer; the connection is then re-dialled at the next request).
-  int request(const std::string& method, const std::string& path, const std::string& body, const std::string& headers) {
-    if (fd_ < 0 && !dial()) return 0;
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) +
-                      "\r\n" + headers + "\r\n" + body;
-    for (std::size_t sent = 0; sent < req.size();) {
-      const ssize_t n = ::send(fd_, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return fail();
-      sent += static_cast<std::size_t>(n);
-    }
-    return read_response();
-  }
-
- private:
-  bool dial() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) return false;
-    timeval tv{kSocketTimeoutMs / 1000, (kSocketTimeoutMs % 1000) * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port_);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      drop();
-      return false;
-    }
-    buf_.clear();
-    return true;
-  }
-  void drop() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fail() {
-    drop();
-    return 0;
-  }
-  bool fill() {
-    char chunk[16384];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0 || buf_.size() > kResponseBytesMax) return false;
-    buf_.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-  // Reads until `buf_` holds `n` bytes from `from`.
-  bool need(std::size_t from, std::size_t n) {
-    while (buf_.size() < from + n)
-      if (!fill()) return false;
-    return true;
-  }
-  int read_response() {
-    std::size_t end;
-    while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
-      if (!fill()) return fail();
-    std::string head = buf_.substr(0, end);
-    for (auto& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (head.rfind("http/1.1 ", 0) != 0 || head.size() < 12) return fail();
-    const int status = std::atoi(head.c_str() + 9);
-    const bool close_after = head.find("\r\nconnection: close") != std::string::npos;
-    std::size_t at = end + 4;
-    if (auto cl = head.find("\r\ncontent-length:"); cl != std::string::npos) {
-      const std::size_t len = std::strtoull(head.c_str() + cl + 17, nullptr, 10);
-      if (len > kResponseBytesMax || !need(at, len)) return fail();
-      at += len;
-    } else if (head.find("\r\ntransfer-encoding: chunked") != std::string::npos) {
-      for (;;) {  // size line, data, CRLF; a zero size ends it (no trailers expected)
-        std::size_t eol;
-        while ((eol = buf_.find("\r\n", at)) == std::string::npos)
-          if (!fill()) return fail();
-        const std::size_t len = std::strtoull(buf_.c_str() + at, nullptr, 16);
-        if (len > kResponseBytesMax || !need(eol + 2, len + 2)) return fail();
-        at = eol + 2 + len + 2;
-        if (len == 0) break;
-      }
-    } else {
-      return fail();  // a body delimited by the close: not what a keep-alive server sends
-    }
-    buf_.erase(0, at);
-    if (close_after) drop();
-    return status;
-  }
-
-  std::uint16_t port_;
-  int fd_ = -1;
-  std::string buf_;
-};
 
 struct Target {
   std::vector<std::uint16_t> ports;  // client k uses ports[k % size]
@@ -179,41 +72,6 @@ Run load(const Target& t, bool writes, int clients, double seconds) {
   r.p99_us = percentile(all, 0.99);
   r.errors = errors.load();
   return r;
-}
-
-std::string base64(const std::string& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += k[(v >> s) & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += k[(v >> 18) & 63];
-    out += k[(v >> 12) & 63];
-    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-// A port nothing listens on now (bound, then released; etcd binds it a moment later).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0) ::close(fd);
-  return port;
 }
 
 // Writes and reads against one system: figures named consensus_<system>_...
@@ -283,41 +141,10 @@ Status bench_mabeam(const ConsensusBenchOptions& o, const std::string& value, st
 
 Status bench_etcd(const ConsensusBenchOptions& o, const std::string& value, std::vector<std::pair<std::string, double>>& out,
                   std::map<std::string, double>& by_name) {
-  if (::access(o.etcd.c_str(), X_OK) != 0)
-    return Status::not_found("etcd: expected an executable at " + o.etcd + " (apt-get install etcd-server), found none");
-  auto dir = TempDir::create();
-  if (!dir) return dir.status();
-  std::vector<std::uint16_t> client(3), peer(3);
-  std::string initial;
-  for (std::size_t i = 0; i < 3; ++i) {
-    client[i] = free_port();
-    peer[i] = free_port();
-    initial += (i ? "," : "") + ("e" + std::to_string(i + 1)) + "=http://127.0.0.1:" + std::to_string(peer[i]);
-  }
-  std::vector<std::unique_ptr<ChildProcess>> procs;
-  for (std::size_t i = 0; i < 3; ++i) {
-    const std::string name = "e" + std::to_string(i + 1);
-    const std::string c = "http://127.0.0.1:" + std::to_string(client[i]), p = "http://127.0.0.1:" + std::to_string(peer[i]);
-    auto child = ChildProcess::spawn({o.etcd, "--name", name, "--data-dir", (*dir)->file(name), "--listen-client-urls", c,
-                                      "--advertise-client-urls", c, "--listen-peer-urls", p, "--initial-advertise-peer-urls", p,
-                                      "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token",
-                                      "mabeam-bench", "--log-level", "error"},
-                                     SpawnOptions{(*dir)->file(name + ".stderr"), std::nullopt});
-    if (!child) return child.status();
-    procs.push_back(std::move(*child));
-  }
-  const bool healthy = wait_until(
-      [&] {
-        for (auto port : client) {
-          auto j = json::parse(http_get(port, "/health").body, nullptr, false);
-          if (!j.is_object() || j.value("health", std::string()) != "true") return false;
-        }
-        return true;
-      },
-      kLeaderTimeout, Millis(50));
-  if (!healthy) return Status::unavailable("etcd: the three members were not all healthy within 20 s");
+  auto cluster = EtcdCluster::start(o.etcd);
+  if (!cluster) return cluster.status();
   Target t;
-  t.ports = client;
+  t.ports = (*cluster)->client_ports();
   t.headers = "Content-Type: application/json\r\n";
   t.method = "POST";
   t.write_path = "/v3/kv/put";
@@ -343,7 +170,7 @@ Status run_consensus_benchmarks(std::vector<std::pair<std::string, double>>& out
   }
   if (f["consensus_mabeam_read_p50_us"] > 0)
     out.emplace_back("consensus_read_p50_ratio", f["consensus_etcd_read_p50_us"] / f["consensus_mabeam_read_p50_us"]);
-  return Status::ok();
+  return run_failover_benchmarks(out, options);
 }
 
 }  // namespace mabeam::real

@@ -157,6 +157,13 @@ void Raft::campaign(bool transfer) {
     become_candidate(transfer);
 }
 
+void Raft::leader_down(const std::string& node) {
+  if (role_ != Role::follower || node.empty() || node != leader_) return;
+  leader_.clear();
+  const int quick = static_cast<int>(rng_.between(1, std::max(1, config_.election_ticks / 4)));
+  election_elapsed_ = std::max(election_elapsed_, randomized_timeout_ - quick);
+}
+
 void Raft::become_pre_candidate() {
   set_role(Role::pre_candidate);
   leader_.clear();

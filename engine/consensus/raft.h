@@ -120,6 +120,12 @@ class Raft {
   Status read_index(std::uint64_t id);
   // Starts an election now (tests, and a TimeoutNow).
   void campaign(bool transfer = false);
+  // The failure detector says `node` is down. A follower whose leader it is forgets that
+  // leader (so its lease no longer refuses PreVotes and votes) and campaigns within a short
+  // random delay (1 to election_ticks/4 ticks) instead of a whole election timeout: a
+  // killed leader is replaced in tens of milliseconds. Only liveness depends on the verdict:
+  // a wrong one costs a PreVote that fails while a majority still hears the leader.
+  void leader_down(const std::string& node);
 
   bool has_ready() const;
   Ready take_ready();

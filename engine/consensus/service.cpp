@@ -144,12 +144,20 @@ void ConsensusService::start() {
   rc.bugs = config_.bugs;
   core_ = std::make_unique<Raft>(rc, Rng(ctx_.rng().next()), std::move(rec));
   last_config_ = core_->membership();
+  if (!view_ && (view_ = node_.find<MembershipView>()))
+    view_handle_ = view_->subscribe([this](const std::string& n, MemberState, MemberState to) {
+      if (!core_ || (to != MemberState::down && to != MemberState::left)) return;
+      core_->leader_down(n);
+      process();
+    });
   // A random phase, so nodes that booted together do not tick in step.
   tick_timer_ = ctx_.after(ctx_.rng().between(1, tick_us_), [this] { tick(); });
   process();
 }
 
 void ConsensusService::stop() {
+  if (view_) view_->unsubscribe(view_handle_);
+  view_ = nullptr;
   if (tick_timer_) ctx_.cancel(tick_timer_);
   if (retry_timer_) ctx_.cancel(retry_timer_);
   tick_timer_ = retry_timer_ = 0;

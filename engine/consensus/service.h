@@ -39,6 +39,7 @@
 
 #include "engine/consensus/codec.h"
 #include "engine/consensus/raft.h"
+#include "engine/membership_view.h"
 #include "engine/node.h"
 
 namespace mabeam::raft {
@@ -146,6 +147,8 @@ class ConsensusService : public Service {
   std::uint64_t cluster_id_ = 0;
   std::uint64_t config_storage_id_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // sync callbacks check it
+  MembershipView* view_ = nullptr;  // the failure detector's verdicts: a leader seen down
+  int view_handle_ = 0;
 };
 
 }  // namespace mabeam::raft

@@ -125,6 +125,48 @@ TEST_CASE("raft: without PreVote the same isolation raises the term and forces a
   CHECK(c.violations.empty());
 }
 
+TEST_CASE("raft: a leader the failure detector sees down is replaced well within an election timeout") {
+  RaftCluster c(names(3), 11);  // election_ticks 10: without the verdict no one campaigns before tick 10
+  const auto l = elect(c);
+  REQUIRE(!l.empty());
+  c.settle(3);
+  const Term term = c.core(l).term();
+  c.crash(l);
+  for (const auto& n : c.names())
+    if (n != l) c.core(n).leader_down(l);
+  int led_at = -1;
+  for (int i = 1; i <= 10 && led_at < 0; ++i) {
+    c.tick_all();
+    c.deliver_all();
+    c.check();
+    if (!c.leader().empty() && c.leader() != l) led_at = i;
+  }
+  CHECK(led_at > 0);
+  CHECK(led_at <= 10 / 4 + 2);  // the quick delay, then PreVote and vote rounds
+  CHECK(c.core(c.leader()).term() == term + 1);
+  CHECK(c.violations.empty());
+}
+
+TEST_CASE("raft: a wrong down verdict for a live leader costs no term: the other voter still hears the leader") {
+  RaftCluster c(names(3), 12);
+  const auto l = elect(c);
+  REQUIRE(!l.empty());
+  c.settle(3);
+  const Term term = c.core(l).term();
+  const std::string f = l == "n3" ? "n2" : "n3";
+  const std::string other = l == "n1" ? "n2" : "n1";
+  c.core(other).leader_down(f);  // not its leader: nothing changes
+  c.core(f).leader_down(l);      // its leader, but alive: f's PreVote is refused by the lease
+  for (int i = 0; i < 30; ++i) {
+    c.tick_all();
+    c.deliver_all();
+    c.check();
+  }
+  CHECK(c.leader() == l);
+  CHECK(c.core(l).term() == term);
+  CHECK(c.violations.empty());
+}
+
 TEST_CASE("raft: CheckQuorum: a leader cut off from the majority steps down within an election timeout") {
   RaftCluster c(names(5), 5);
   const auto l = elect(c);
