@@ -1,6 +1,8 @@
 // The heartbeat failure detector (see heartbeat.h).
 #include "engine/heartbeat.h"
 
+#include <algorithm>
+
 namespace mabeam {
 
 const char* to_string(MemberState s) {
@@ -64,6 +66,15 @@ void HeartbeatDetector::start() {
 void HeartbeatDetector::tick() {
   if (stopped_) return;
   const TimeUs now = ctx_.now();
+  // This node's own stall (a pause: its timers waited) is no peer's silence: a peer is
+  // blamed only for time this node was awake to hear it. Without this, a node resuming
+  // from a stall would mark every peer down before reading the beats that waited for it.
+  if (last_tick_ >= 0 && now - last_tick_ > 2 * config_.interval) {
+    const DurationUs stall = now - last_tick_ - config_.interval;
+    for (auto& [name, peer] : peers_) peer.last_heard = std::min(now, peer.last_heard + stall);
+    node_.metrics().inc("heartbeat_own_stalls_total");
+  }
+  last_tick_ = now;
   ++seq_;
   for (auto& [name, peer] : peers_) {
     ctx_.send_msg(name, Heartbeat{incarnation_, seq_});

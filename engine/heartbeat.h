@@ -1,7 +1,8 @@
 // A heartbeat failure detector: the simplest service that runs the platform end to end.
 // Every `interval` each node sends a Heartbeat to each of its known peers; a peer not heard
-// from for `down_after` is marked down, and marked active again when heard. A node that
-// stops gracefully sends Leave, and its peers mark it `left`. Each change of view is a
+// from for `down_after` is marked down, and marked active again when heard. Time this node
+// itself stalled (a tick far later than its interval) is not counted against any peer. A
+// node that stops gracefully sends Leave, and its peers mark it `left`. Each change of view is a
 // `member` trace event (observer = this node). Peers come from configuration or are added
 // by the host (the real transport adds a peer when a handshake completes). It has no
 // indirect probes, suspicion or gossip: SWIM membership replaces it as the default.
@@ -75,6 +76,7 @@ class HeartbeatDetector : public Service, public MembershipView {
   std::map<std::string, Peer> peers_;
   std::uint64_t incarnation_;
   std::uint64_t seq_ = 0;
+  TimeUs last_tick_ = -1;  // when tick() last ran: a much later tick means this node stalled
   bool stopped_ = false;
   std::map<int, Listener> listeners_;
   int next_listener_ = 1;

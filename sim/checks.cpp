@@ -80,6 +80,12 @@ CheckResult detected_down(const Check& c, const History& h) {
   return r;
 }
 
+// DESIGN.md's rule: a down mark is a false one unless, at some instant within `grace`
+// before it, the subject was not running or paused, or the two were not reachable: a cut
+// (partition, one-way cut or a link losing everything) either way between them, or a link
+// between them either way losing at least half its messages or slower on average than the
+// probe timeout. Nothing else excuses it: not the observer's own pause or crash, not a
+// lossy or slow link elsewhere, not a link degraded below those bounds.
 CheckResult no_false_down(const Check& c, const History& h) {
   CheckResult r{check_label(c), false, ""};
   int marks = 0;
@@ -89,18 +95,20 @@ CheckResult no_false_down(const Check& c, const History& h) {
       ++marks;
       const TimeUs a = std::max<TimeUs>(0, ch.t - c.grace);
       const std::string& s = ch.subject;
-      const bool explained = h.impaired_during(s, a, ch.t) || h.impaired_during(obs, a, ch.t) ||
-                             h.cut_during(s, obs, a, ch.t) || h.cut_during(obs, s, a, ch.t);
+      const bool explained = h.impaired_during(s, a, ch.t) || h.cut_during(s, obs, a, ch.t) ||
+                             h.cut_during(obs, s, a, ch.t) || h.degraded_during(s, obs, a, ch.t, c.probe_timeout) ||
+                             h.degraded_during(obs, s, a, ch.t, c.probe_timeout);
       if (!explained) {
         r.detail = obs + " marked " + s + " down at " + format_time(ch.t) + ", but " + s +
                    " was running, unpaused and reachable from " + obs + " throughout [" + format_time(a) + ", " +
-                   format_time(ch.t) + "]";
+                   format_time(ch.t) + "] (no cut between them, their links losing less than half and faster on " +
+                   "average than the probe timeout " + format_duration(c.probe_timeout) + ")";
         return r;
       }
     }
   }
   r.ok = true;
-  r.detail = std::to_string(marks) + " down marks, each explained by a crash, pause or partition";
+  r.detail = std::to_string(marks) + " down marks, each explained by a crash, pause, cut or degraded link";
   return r;
 }
 

@@ -3,8 +3,10 @@
 // - applied writes per node: var_apply (var, origin, seq), and var_state (a node took in
 //   whole states at once: per variable the version vector `vv` of the writes it now holds
 //   and the `value`), forgotten at a (re)start;
-// - client outcomes: var_write / var_read with ok, session, and for writes the dot (node,
-//   seq), timestamp (hlc), resolution strategy and consistency;
+// - client outcomes: var_write / var_read with ok, session, for writes the dot (node, seq),
+//   timestamp (hlc), deps, resolution strategy and consistency, for reads the vv and value
+//   they returned (session_guarantees judges a read by these alone); the value acknowledged
+//   writes imply comes from checks_values.h;
 // - modes: the guard's mode events; partitions: the world's partition/heal events.
 #include "sim/checks_variables.h"
 
@@ -12,6 +14,7 @@
 #include <set>
 
 #include "engine/duration.h"
+#include "sim/checks_values.h"
 
 namespace mabeam::sim {
 
@@ -62,24 +65,6 @@ std::vector<StateVar> state_vars(const TraceRecord& r) {
 std::string dot(const std::string& var, const std::string& origin, std::uint64_t seq) {
   return var + " " + origin + "#" + std::to_string(seq);
 }
-// Arrays compare as sets of their elements' texts (or_set values, sibling lists).
-json canonical(json v) {
-  if (v.is_array()) {
-    std::vector<std::string> texts;
-    for (const auto& x : v) texts.push_back(x.dump());
-    std::sort(texts.begin(), texts.end());
-    json out = json::array();
-    for (const auto& t : texts) out.push_back(json::parse(t));
-    return out;
-  }
-  if (v.is_object()) {
-    json out = json::object();
-    for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = canonical(it.value());
-    return out;
-  }
-  return v;
-}
-
 }  // namespace
 
 CheckResult check_readonly_minority(const Check& c, const Trace& trace, const History& h) {
@@ -186,7 +171,7 @@ CheckResult check_variables_converged(const Check& c, const Trace& trace, const 
       if (rec.ev == "node_start" || rec.ev == "node_restart") last_start[rec.node] = rec.t;
     } else if (rec.ev == "var_apply") {
       const std::string var = str(rec, "var");
-      const json v = canonical(rec.fields.value("value", json()));
+      const json v = canonical_value(rec.fields.value("value", json()));
       if (rec.t > c.by && latest[rec.node].count(var) && latest[rec.node][var] != v && last_start[rec.node] <= c.by) {
         r.detail = rec.node + " changed " + var + " from " + latest[rec.node][var].dump() + " to " + v.dump() + " at " +
                    format_time(rec.t) + ", after " + format_time(c.by) + " (" + str(rec, "origin") + "#" +
@@ -197,7 +182,7 @@ CheckResult check_variables_converged(const Check& c, const Trace& trace, const 
       if (rec.t <= c.by) value_by[rec.node][var] = v;
     } else if (rec.ev == "var_state") {
       for (const auto& s : state_vars(rec)) {
-        const json v = canonical(s.value);
+        const json v = canonical_value(s.value);
         if (rec.t > c.by && latest[rec.node].count(s.var) && latest[rec.node][s.var] != v && last_start[rec.node] <= c.by) {
           r.detail = rec.node + " changed " + s.var + " from " + latest[rec.node][s.var].dump() + " to " + v.dump() +
                      " at " + format_time(rec.t) + ", after " + format_time(c.by) + " (a state from " +
@@ -242,49 +227,21 @@ CheckResult check_variables_converged(const Check& c, const Trace& trace, const 
         return r;
       }
     }
-    // The right value.
-    json want;
-    std::string why;
-    if (a.resolve == "g_counter" || a.resolve == "pn_counter") {
-      std::int64_t sum = 0;
-      for (const auto* w : a.writes) sum += w->fields.value("value", json(0)).is_number_integer() ? w->fields["value"].get<std::int64_t>() : 0;
-      want = sum;
-      why = "the sum of " + std::to_string(a.writes.size()) + " acknowledged increments";
-    } else if (a.resolve == "or_set") {
-      std::set<std::string> removed;
-      for (const auto* w : a.writes)
-        if (str(*w, "op") == "remove")
-          for (const auto& t : w->fields.value("tags", json::array()))
-            if (t.is_string()) removed.insert(t.get<std::string>());
-      json elems = json::array();
-      std::set<std::string> seen;
-      for (const auto* w : a.writes)
-        if (str(*w, "op") == "add" && !removed.count(str(*w, "tag")) && seen.insert(w->fields["value"].dump()).second)
-          elems.push_back(w->fields["value"]);
-      want = canonical(elems);
-      why = "the acknowledged adds not removed";
-    } else if (a.resolve == "lww") {
-      const TraceRecord* best = nullptr;
-      auto key = [](const TraceRecord* w) {
-        const json hlc = w->fields.value("hlc", json::array({0, 0}));
-        return std::make_tuple(hlc.at(0).get<std::int64_t>(), hlc.at(1).get<std::int64_t>(), w->node);
-      };
-      for (const auto* w : a.writes)
-        if (!best || key(best) < key(w)) best = w;
-      want = best->fields.value("value", json());
-      why = "the acknowledged write with the greatest timestamp (" + best->node + " at " + format_time(best->t) + ")";
-    } else if (a.resolve == "max" || a.resolve == "min") {
-      std::int64_t v = a.resolve == "max" ? INT64_MIN : INT64_MAX;
-      for (const auto* w : a.writes) {
-        const std::int64_t x = w->fields.value("value", json(0)).get<std::int64_t>();
-        v = a.resolve == "max" ? std::max(v, x) : std::min(v, x);
-      }
-      want = v;
-      why = "the " + a.resolve + " of the acknowledged writes";
+    // The right value, and something rather than nothing.
+    if (agreed == json("<nothing>") || agreed.is_null()) {
+      r.detail = "every live node holds nothing for " + var + " at " + format_time(c.by) + " (" +
+                 (agreed.is_null() ? "null" : "no value") + "), but it had " + std::to_string(a.writes.size()) +
+                 " acknowledged write(s)";
+      return r;
     }
-    if (!want.is_null() && agreed != want) {
-      r.detail = "every live node holds " + var + " = " + agreed.dump() + " at " + format_time(c.by) + ", but " + why +
-                 " gives " + want.dump();
+    const ImpliedValue want = implied_value(a.resolve, a.writes);
+    if (!want.known) {
+      r.detail = "cannot judge " + var + ": " + want.why;
+      return r;
+    }
+    if (agreed != want.value) {
+      r.detail = "every live node holds " + var + " = " + agreed.dump() + " at " + format_time(c.by) + ", but " +
+                 want.why + " gives " + want.value.dump();
       return r;
     }
   }
@@ -375,44 +332,84 @@ CheckResult check_causal_order(const Check& c, const Trace& trace, const History
   return r;
 }
 
+// Judged from what each read returned, as its var_read record says: `vv` (the writes the
+// returned value reflects) and `value`. Read-your-writes: the vv covers the session's
+// acknowledged writes; monotonic reads: it covers what the session's earlier reads of the
+// variable covered; and the value is the one the acknowledged writes it covers imply
+// (checks_values.h), so a read that claims writes its value lacks fails too.
 CheckResult check_session_guarantees(const Check& c, const Trace& trace, const History&) {
   CheckResult r{check_label(c), false, ""};
-  std::map<std::string, Applied> applied;
   std::map<std::string, Applied> wrote, read_hw;  // session -> var -> per origin
+  struct VarWrites {
+    std::string resolve;
+    std::map<std::pair<std::string, std::uint64_t>, const TraceRecord*> by_dot;
+  };
+  std::map<std::string, VarWrites> acked;  // var -> its acknowledged writes
   std::uint64_t reads = 0;
   for (const auto& rec : trace.records) {
-    if (is_restart(rec)) {
-      applied[rec.node].clear();
-    } else if (rec.ev == "var_apply") {
-      auto& p = applied[rec.node][str(rec, "var")][str(rec, "origin")];
-      p = std::max(p, num(rec, "seq"));
-    } else if (rec.ev == "var_state") {
-      for (const auto& s : state_vars(rec))
-        for (const auto& [o, n] : s.vv) {
-          auto& p = applied[rec.node][s.var][o];
-          p = std::max(p, n);
-        }
-    } else if (rec.ev == "var_write" && flag(rec, "ok") && !str(rec, "session").empty()) {
-      auto& p = wrote[str(rec, "session")][str(rec, "var")][rec.node];
-      p = std::max(p, num(rec, "seq"));
+    if (rec.ev == "var_write" && flag(rec, "ok")) {
+      auto& a = acked[str(rec, "var")];
+      a.resolve = str(rec, "resolve");
+      a.by_dot[{rec.node, num(rec, "seq")}] = &rec;
+      if (!str(rec, "session").empty()) {
+        auto& p = wrote[str(rec, "session")][str(rec, "var")][rec.node];
+        p = std::max(p, num(rec, "seq"));
+      }
     } else if (rec.ev == "var_read" && flag(rec, "ok") && !str(rec, "session").empty()) {
       ++reads;
       const std::string s = str(rec, "session"), var = str(rec, "var");
-      const PerOrigin& seen = applied[rec.node][var];
+      const std::string where = "session " + s + " read " + var + " at " + rec.node + " at " + format_time(rec.t);
+      auto vv_it = rec.fields.find("vv");
+      if (vv_it == rec.fields.end() || !vv_it->is_object()) {
+        r.detail = where + ", but the read carries no version vector `vv`: what it returned cannot be judged";
+        return r;
+      }
+      PerOrigin seen;
+      for (auto v = vv_it->begin(); v != vv_it->end(); ++v)
+        if (v->is_number_unsigned()) seen[v.key()] = v->get<std::uint64_t>();
       for (const auto& [o, n] : wrote[s][var])
         if (at(seen, o) < n) {
-          r.detail = "session " + s + " read " + var + " at " + rec.node + " at " + format_time(rec.t) +
-                     " without its own write " + o + "#" + std::to_string(n) + " (" + rec.node + " had " + o +
+          r.detail = where + " without its own write " + o + "#" + std::to_string(n) + " (the read reflects " + o +
                      "'s writes up to #" + std::to_string(at(seen, o)) + ")";
           return r;
         }
       for (const auto& [o, n] : read_hw[s][var])
         if (at(seen, o) < n) {
-          r.detail = "session " + s + " read " + var + " at " + rec.node + " at " + format_time(rec.t) +
-                     " and went back in time: an earlier read had seen " + o + "#" + std::to_string(n) + ", " +
-                     rec.node + " had only up to #" + std::to_string(at(seen, o));
+          r.detail = where + " and went back in time: an earlier read had seen " + o + "#" + std::to_string(n) +
+                     ", this one only up to #" + std::to_string(at(seen, o));
           return r;
         }
+      // The value: what the acknowledged writes the read covers imply.
+      const auto& a = acked[var];
+      std::vector<const TraceRecord*> covered;
+      for (const auto& [o, n] : seen)
+        for (std::uint64_t q = 1; q <= n; ++q) {
+          auto w = a.by_dot.find({o, q});
+          if (w == a.by_dot.end()) {
+            r.detail = where + ": its vv covers " + o + "#" + std::to_string(q) +
+                       ", but the trace has no acknowledged write " + o + "#" + std::to_string(q) + " to " + var +
+                       " before it";
+            return r;
+          }
+          covered.push_back(w->second);
+        }
+      const json got = canonical_value(rec.fields.value("value", json()));
+      // Nothing covered and no write yet that says how the variable resolves: any empty
+      // value (null, 0, []) is what a replica holding no write returns.
+      if (covered.empty() && a.resolve.empty() && (got.is_null() || got == json(0) || got == json::array())) {
+        for (const auto& [o, n] : seen) read_hw[s][var][o] = std::max(read_hw[s][var][o], n);
+        continue;
+      }
+      const ImpliedValue want = implied_value(a.resolve, covered);
+      if (!want.known) {
+        r.detail = where + ": cannot judge its value: " + want.why;
+        return r;
+      }
+      if (got != want.value) {
+        r.detail = where + " = " + got.dump() + ", but the writes its vv " + vv_it->dump() + " covers give " +
+                   want.value.dump() + " (" + want.why + ")";
+        return r;
+      }
       for (const auto& [o, n] : seen) read_hw[s][var][o] = std::max(read_hw[s][var][o], n);
     }
   }
@@ -421,7 +418,8 @@ CheckResult check_session_guarantees(const Check& c, const Trace& trace, const H
     return r;
   }
   r.ok = true;
-  r.detail = std::to_string(reads) + " session reads, each with the session's own writes and nothing older than before";
+  r.detail = std::to_string(reads) + " session reads, each with the session's own writes, nothing older than before, and " +
+             "the value the writes it reflects imply";
   return r;
 }
 

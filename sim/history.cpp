@@ -93,9 +93,18 @@ History::History(const Trace& trace, TimeUs end_time) : end_(end_time), nodes_(t
         const std::string from = r.fields.value("from", ""), to = r.fields.value("to", "");
         const bool cut = r.fields.contains("loss") && r.fields["loss"].is_number() && r.fields["loss"].get<double>() >= 1.0;
         const bool loss_set = r.fields.contains("loss");
+        const bool both = r.fields.value("both", false);
         if (loss_set) {
           s.link_cut[{from, to}] = cut;
-          if (r.fields.value("both", false)) s.link_cut[{to, from}] = cut;
+          if (both) s.link_cut[{to, from}] = cut;
+          const double loss = r.fields["loss"].is_number() ? r.fields["loss"].get<double>() : 0.0;
+          s.link_loss[{from, to}] = loss;
+          if (both) s.link_loss[{to, from}] = loss;
+        }
+        auto mean = r.fields.find("latency_mean");
+        if (mean != r.fields.end() && mean->is_number_integer()) {
+          s.link_latency[{from, to}] = mean->get<TimeUs>();
+          if (both) s.link_latency[{to, from}] = mean->get<TimeUs>();
         }
       }
       if (ev == "partition" || ev == "heal") {
@@ -175,6 +184,21 @@ bool History::cut_during(const std::string& from, const std::string& to, TimeUs 
     const TimeUs begin = cuts_[i].t;
     const TimeUs end = i + 1 < cuts_.size() ? cuts_[i + 1].t : end_ + 1;
     if (begin <= b && a < end && cut_in(cuts_[i], from, to)) return true;
+  }
+  return false;
+}
+
+bool History::degraded_during(const std::string& from, const std::string& to, TimeUs a, TimeUs b,
+                              DurationUs timeout) const {
+  for (std::size_t i = 0; i < cuts_.size(); ++i) {
+    const TimeUs begin = cuts_[i].t;
+    const TimeUs end = i + 1 < cuts_.size() ? cuts_[i + 1].t : end_ + 1;
+    if (!(begin <= b && a < end)) continue;
+    const auto& s = cuts_[i];
+    auto loss = s.link_loss.find({from, to});
+    if (loss != s.link_loss.end() && loss->second >= kDegradedLoss) return true;
+    auto lat = s.link_latency.find({from, to});
+    if (lat != s.link_latency.end() && lat->second > timeout) return true;
   }
   return false;
 }

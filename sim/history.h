@@ -37,6 +37,12 @@ class History {
   // True if messages from -> to were cut at any instant of [a, b].
   bool cut_during(const std::string& from, const std::string& to, TimeUs a, TimeUs b) const;
   bool cut_at(const std::string& from, const std::string& to, TimeUs t) const { return cut_during(from, to, t, t); }
+  // True if the directed link from -> to, as `link` records set it, lost at least
+  // kDegradedLoss of its messages or had a mean latency (`latency_mean`) past `timeout` at
+  // any instant of [a, b]. The scenario's default network is not traced: only links that
+  // `link` records changed count.
+  static constexpr double kDegradedLoss = 0.5;
+  bool degraded_during(const std::string& from, const std::string& to, TimeUs a, TimeUs b, DurationUs timeout) const;
 
   // Times of crashes of a node.
   std::vector<TimeUs> crashes(const std::string& node) const;
@@ -85,6 +91,8 @@ class History {
     TimeUs t = 0;
     std::vector<std::pair<std::string, CutLayer>> layers;  // by name, in the order first cut
     std::map<std::pair<std::string, std::string>, bool> link_cut;  // link with loss 1
+    std::map<std::pair<std::string, std::string>, double> link_loss;       // as last set by a `link` record
+    std::map<std::pair<std::string, std::string>, TimeUs> link_latency;    // mean µs, as last set
   };
   bool cut_in(const CutState& s, const std::string& from, const std::string& to) const;
   // The groups of the common refinement of every layer's symmetric partition.

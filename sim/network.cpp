@@ -18,6 +18,22 @@ std::int64_t shape_micro(double shape) {
 }
 }  // namespace
 
+DurationUs latency_mean_us(const Latency& l) {
+  double mean = 0;
+  switch (l.dist) {
+    case Latency::Dist::fixed: mean = static_cast<double>(l.value); break;
+    case Latency::Dist::uniform: mean = (static_cast<double>(l.min) + static_cast<double>(l.max)) / 2; break;
+    case Latency::Dist::normal:
+    case Latency::Dist::exponential: mean = static_cast<double>(l.mean); break;
+    case Latency::Dist::pareto:
+      if (l.shape <= 1) return kLatencyMeanMaxUs;
+      mean = static_cast<double>(l.scale) * l.shape / (l.shape - 1);
+      break;
+  }
+  if (!(mean < static_cast<double>(kLatencyMeanMaxUs))) return kLatencyMeanMaxUs;
+  return mean < 0 ? 0 : static_cast<DurationUs>(mean);
+}
+
 DurationUs sample_latency(const Latency& l, Rng& rng) {
   switch (l.dist) {
     case Latency::Dist::fixed: return l.value;

@@ -20,6 +20,11 @@ namespace mabeam::sim {
 
 // Samples a latency in µs (never negative) from a distribution.
 DurationUs sample_latency(const Latency& l, Rng& rng);
+// The distribution's mean in µs (what a `link` trace record writes as `latency_mean`):
+// uniform the midpoint, pareto scale * shape / (shape - 1); a distribution without a finite
+// mean (pareto with shape <= 1) or a mean past an hour gives kLatencyMeanMaxUs.
+inline constexpr DurationUs kLatencyMeanMaxUs = 3'600'000'000;
+DurationUs latency_mean_us(const Latency& l);
 
 class Network {
  public:

@@ -649,6 +649,8 @@ class Loader {
       } else if (check.check == "no_false_down") {
         check_keys(c, p, {"check", "grace"}, context);
         if (const json* g = optional(c, "grace")) check.grace = read_duration(*g, child(p, "grace"));
+        check.probe_timeout = s_.setup.detector == Detector::swim ? s_.setup.membership.probe_timeout
+                                                                  : s_.setup.heartbeat.down_after;
       } else if (check.check == "members_converged" || check.check == "variables_converged") {
         check_keys(c, p, {"check", "by"}, context);
         check.by = read_time(require(c, p, "by", "a time like \"25s\""), child(p, "by"));

@@ -133,6 +133,9 @@ struct Check {
   DurationUs within = 0;    // detected_down, readonly_minority (default 5s)
   TimeUs by = 0;            // members_converged, variables_converged
   DurationUs grace = sec(5);  // no_false_down: how far back a fault still explains a down mark
+  // no_false_down: a link whose mean latency is past this excuses a mark. The loader sets it
+  // from the detector's configuration: SWIM's probe_timeout, the heartbeat's down_after.
+  DurationUs probe_timeout = ms(125);
   std::string agent;          // agent_state: the counter agent's name
 };
 

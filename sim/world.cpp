@@ -361,7 +361,7 @@ void World::link(const std::string& from, const std::string& to, const std::opti
   if (loss) e.with("loss", *loss);
   if (duplicate) e.with("duplicate", *duplicate);
   if (reorder) e.with("reorder", *reorder);
-  if (latency) e.with("latency_changed", true);
+  if (latency) e.with("latency_changed", true).with("latency_mean", latency_mean_us(*latency));
   emit_global(e);
 }
 

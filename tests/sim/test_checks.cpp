@@ -130,6 +130,90 @@ TEST_CASE("no_false_down: a one-way cut explains only marks across it", "[checks
   CHECK_THAT(r.detail, Catch::Contains("n3 marked n1 down"));
 }
 
+TEST_CASE("no_false_down: a one-way cut either way between observer and subject excuses the mark", "[checks]") {
+  // n2 cannot reach n1 (the acks are lost): n1's mark of n2 is excused, as is n2's of n1.
+  auto r = run_one(kStart + R"({"t":1000000,"node":"*","ev":"partition_oneway","from":["n2"],"to":["n1"]}
+{"t":2000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
+{"t":2500000,"node":"n2","ev":"member","subject":"n1","state":"down"}
+)", no_false());
+  CHECK(r.ok);
+  CHECK_THAT(r.detail, Catch::Contains("2 down marks"));
+}
+
+TEST_CASE("no_false_down: a link between them losing at least half excuses the mark", "[checks]") {
+  for (const char* loss : {"0.5", "0.8", "1"}) {
+    INFO("loss " << loss);
+    auto r = run_one(kStart + R"({"t":1000000,"node":"*","ev":"link","from":"n2","to":"n1","both":false,"loss":)" + loss +
+                         R"(}
+{"t":3000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
+)",
+                     no_false());
+    CHECK(r.ok);
+  }
+}
+
+TEST_CASE("no_false_down: a link losing less than half does not excuse the mark", "[checks]") {
+  // The swarm's link faults draw loss up to 0.3 by default: a detector must ride them out.
+  auto r = run_one(kStart + R"({"t":1000000,"node":"*","ev":"link","from":"n1","to":"n2","both":true,"loss":0.3}
+{"t":3000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
+)", no_false());
+  CHECK_FALSE(r.ok);
+  CHECK_THAT(r.detail, Catch::Contains("n1 marked n2 down at 3.000s, but n2 was running, unpaused and reachable from n1"));
+  CHECK_THAT(r.detail, Catch::Contains("probe timeout 125ms"));
+}
+
+TEST_CASE("no_false_down: a link slower on average than the probe timeout excuses the mark", "[checks]") {
+  Check c = no_false();
+  c.probe_timeout = ms(250);
+  auto r = run_one(kStart + R"({"t":1000000,"node":"*","ev":"link","from":"n1","to":"n2","both":false,"latency_changed":true,"latency_mean":300000}
+{"t":3000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
+)", c);
+  CHECK(r.ok);
+}
+
+TEST_CASE("no_false_down: a link slower than usual but within the probe timeout does not excuse", "[checks]") {
+  Check c = no_false();
+  c.probe_timeout = ms(250);
+  auto r = run_one(kStart + R"({"t":1000000,"node":"*","ev":"link","from":"n1","to":"n2","both":true,"latency_changed":true,"latency_mean":100000}
+{"t":3000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
+)", c);
+  CHECK_FALSE(r.ok);
+  CHECK_THAT(r.detail, Catch::Contains("probe timeout 250ms"));
+}
+
+TEST_CASE("no_false_down: a degraded link elsewhere or one restored before the grace does not excuse", "[checks]") {
+  // n1 -> n3 loses everything and n2 -> n3 is slow: neither is between n1 and n2.
+  auto elsewhere = run_one(kStart + R"({"t":1000000,"node":"*","ev":"link","from":"n1","to":"n3","both":true,"loss":1}
+{"t":1000000,"node":"*","ev":"link","from":"n2","to":"n3","both":true,"latency_changed":true,"latency_mean":900000}
+{"t":3000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
+)", no_false());
+  CHECK_FALSE(elsewhere.ok);
+  CHECK_THAT(elsewhere.detail, Catch::Contains("n1 marked n2 down at 3.000s"));
+  // n1 <-> n2 lost 90% from 1 s to 2 s, restored; the mark at 10 s is past the 5 s grace.
+  auto restored = run_one(kStart + R"({"t":1000000,"node":"*","ev":"link","from":"n1","to":"n2","both":true,"loss":0.9}
+{"t":2000000,"node":"*","ev":"link","from":"n1","to":"n2","both":true,"loss":0.01}
+{"t":10000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
+)", no_false());
+  CHECK_FALSE(restored.ok);
+  CHECK_THAT(restored.detail, Catch::Contains("throughout [5.000s, 10.000s]"));
+}
+
+TEST_CASE("no_false_down: the observer's own pause or crash does not excuse its mark", "[checks]") {
+  // n1 stalls, and at its resume marks n2 down: n2 ran and was reachable all along.
+  auto paused = run_one(kStart + R"({"t":5000000,"node":"n1","ev":"node_pause","for":3000000}
+{"t":8000000,"node":"n1","ev":"node_resume"}
+{"t":8000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
+)", no_false());
+  CHECK_FALSE(paused.ok);
+  CHECK_THAT(paused.detail, Catch::Contains("n1 marked n2 down at 8.000s"));
+  auto crashed = run_one(kStart + R"({"t":5000000,"node":"n1","ev":"node_crash"}
+{"t":6000000,"node":"n1","ev":"node_restart"}
+{"t":7000000,"node":"n1","ev":"member","subject":"n2","state":"down"}
+)", no_false());
+  CHECK_FALSE(crashed.ok);
+  CHECK_THAT(crashed.detail, Catch::Contains("n1 marked n2 down at 7.000s"));
+}
+
 TEST_CASE("members_converged: fails when views still disagree after the deadline", "[checks]") {
   auto r = run_one(kStart + R"({"t":10000000,"node":"n3","ev":"node_crash"}
 {"t":11000000,"node":"n1","ev":"member","subject":"n3","state":"down"}

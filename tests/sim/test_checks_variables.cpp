@@ -189,7 +189,7 @@ TEST_CASE("variables_converged: fails when the replicas agree on a wrong value",
   }
   auto r = run_one(body, named("variables_converged", sec(5)));
   CHECK_FALSE(r.ok);
-  CHECK(r.detail == "every live node holds s = [\"a\",\"b\"] at 5.000s, but the acknowledged adds not removed gives [\"b\"]");
+  CHECK(r.detail == "every live node holds s = [\"a\",\"b\"] at 5.000s, but the acknowledged adds not removed (of 3 writes) gives [\"b\"]");
 }
 
 TEST_CASE("variables_converged: fails when a value still changes after `by`", "[checks][variables]") {
@@ -231,23 +231,26 @@ TEST_CASE("causal_order: fails when a node exposes a write before its dependency
 }
 
 namespace {
-// Session s writes at n1, then reads at n2 (which has or has not applied the write).
+// Session s writes at n1, then reads at n2 (which has or has not the write). A read is
+// judged by its own record: the value it returned and the version vector `vv` of the
+// writes that value reflects.
 std::string session(bool n2_has_write, bool then_older_read) {
-  std::string t = kStart + R"({"t":1000000,"node":"n1","ev":"var_write","var":"cart","op":"add","value":"a","ok":true,"seq":1,"session":"s"}
+  std::string t = kStart + R"({"t":1000000,"node":"n1","ev":"var_write","var":"cart","op":"add","value":"a","ok":true,"seq":1,"session":"s","tag":"n1#1","resolve":"or_set"}
 {"t":1000000,"node":"n1","ev":"var_apply","var":"cart","origin":"n1","seq":1,"value":["a"]}
 )";
   if (n2_has_write) t += R"({"t":1500000,"node":"n2","ev":"var_apply","var":"cart","origin":"n1","seq":1,"value":["a"]}
+{"t":2000000,"node":"n2","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s","vv":{"n1":1}}
 )";
-  t += R"({"t":2000000,"node":"n2","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s"}
+  else t += R"({"t":2000000,"node":"n2","ev":"var_read","var":"cart","op":"read","value":[],"ok":true,"session":"s","vv":{}}
 )";
   if (then_older_read) {
-    // A second write by n4, seen by a read at n4; then a read at n3 that has neither.
+    // A second write by n4, seen by a read at n4; then a read at n3 that has only n1's.
     t += R"({"t":2100000,"node":"n4","ev":"var_apply","var":"cart","origin":"n1","seq":1,"value":["a"]}
-{"t":2100000,"node":"n4","ev":"var_write","var":"cart","op":"add","value":"b","ok":true,"seq":1}
+{"t":2100000,"node":"n4","ev":"var_write","var":"cart","op":"add","value":"b","ok":true,"seq":1,"tag":"n4#1","resolve":"or_set"}
 {"t":2100000,"node":"n4","ev":"var_apply","var":"cart","origin":"n4","seq":1,"value":["a","b"]}
-{"t":2200000,"node":"n4","ev":"var_read","var":"cart","op":"read","value":["a","b"],"ok":true,"session":"s"}
+{"t":2200000,"node":"n4","ev":"var_read","var":"cart","op":"read","value":["a","b"],"ok":true,"session":"s","vv":{"n1":1,"n4":1}}
 {"t":2300000,"node":"n3","ev":"var_apply","var":"cart","origin":"n1","seq":1,"value":["a"]}
-{"t":2400000,"node":"n3","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s"}
+{"t":2400000,"node":"n3","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s","vv":{"n1":1}}
 )";
   }
   return t;
@@ -258,19 +261,21 @@ TEST_CASE("session_guarantees: holds when session reads see the session's writes
   auto r = run_one(session(true, false), named("session_guarantees"));
   INFO(r.detail);
   CHECK(r.ok);
+  CHECK(r.detail == "1 session reads, each with the session's own writes, nothing older than before, and the value the "
+                    "writes it reflects imply");
 }
 
 TEST_CASE("session_guarantees: fails when a read misses the session's own write", "[checks][variables]") {
   auto r = run_one(session(false, false), named("session_guarantees"));
   CHECK_FALSE(r.ok);
-  CHECK(r.detail == "session s read cart at n2 at 2.000s without its own write n1#1 (n2 had n1's writes up to #0)");
+  CHECK(r.detail == "session s read cart at n2 at 2.000s without its own write n1#1 (the read reflects n1's writes up to #0)");
 }
 
 TEST_CASE("session_guarantees: fails when a later read goes back in time", "[checks][variables]") {
   auto r = run_one(session(true, true), named("session_guarantees"));
   CHECK_FALSE(r.ok);
-  CHECK(r.detail ==
-        "session s read cart at n3 at 2.400s and went back in time: an earlier read had seen n4#1, n3 had only up to #0");
+  CHECK(r.detail == "session s read cart at n3 at 2.400s and went back in time: an earlier read had seen n4#1, this one "
+                    "only up to #0");
 }
 
 // var_state: a replica took in whole states at once (a transfer from a peer, or its log at
@@ -387,66 +392,71 @@ TEST_CASE("variables_converged: fails when a state changes a value after `by`", 
 }
 
 namespace {
-// Session s writes cart at n1; n2 takes in a state (`vars`) from n3, then s reads at n2.
-std::string session_state(const std::string& vars) {
-  return kStart + R"({"t":1000000,"node":"n1","ev":"var_write","var":"cart","op":"add","value":"a","ok":true,"seq":1,"session":"s"}
+// Session s writes cart at n1; then s reads at n2, whose read record says `read` (value and vv).
+std::string session_read(const std::string& n2_applies, const std::string& read) {
+  return kStart + R"({"t":1000000,"node":"n1","ev":"var_write","var":"cart","op":"add","value":"a","ok":true,"seq":1,"session":"s","tag":"n1#1","resolve":"or_set"}
 {"t":1000000,"node":"n1","ev":"var_apply","var":"cart","origin":"n1","seq":1,"value":["a"]}
-{"t":1500000,"node":"n2","ev":"var_state","source":"transfer","from":"n3","vars":)" + vars + R"(}
-{"t":2000000,"node":"n2","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s"}
-)";
+)" + n2_applies + R"({"t":2000000,"node":"n2","ev":"var_read","var":"cart","op":"read","ok":true,"session":"s",)" + read + "}\n";
 }
+const std::string kN2Applies = R"({"t":1500000,"node":"n2","ev":"var_apply","var":"cart","origin":"n1","seq":1,"value":["a"]}
+)";
 }  // namespace
 
-TEST_CASE("session_guarantees: holds when a read follows a state that carried the session's write",
-          "[checks][variables][var_state]") {
-  auto r = run_one(session_state(R"({"cart":{"vv":{"n1":1},"value":["a"]}})"), named("session_guarantees"));
-  INFO(r.detail);
-  CHECK(r.ok);
-  CHECK(r.detail == "1 session reads, each with the session's own writes and nothing older than before");
-}
-
-TEST_CASE("session_guarantees: fails when a read follows a state without the session's write",
-          "[checks][variables][var_state]") {
-  // The state carries another writer's write to cart, and n1's write to another variable.
-  auto r = run_one(session_state(R"({"cart":{"vv":{"n4":1},"value":["z"]},"other":{"vv":{"n1":1},"value":1}})"),
-                   named("session_guarantees"));
-  CHECK_FALSE(r.ok);
-  CHECK(r.detail == "session s read cart at n2 at 2.000s without its own write n1#1 (n2 had n1's writes up to #0)");
-}
-
-TEST_CASE("session_guarantees: a write seen through a state counts for monotonic reads", "[checks][variables][var_state]") {
-  // The read at n2 saw n4#1 through the state; a later read at n3, which has only n1#1,
-  // goes back in time.
-  auto r = run_one(session_state(R"({"cart":{"vv":{"n1":1,"n4":1},"value":["a","z"]}})") +
-                       R"({"t":2300000,"node":"n3","ev":"var_apply","var":"cart","origin":"n1","seq":1,"value":["a"]}
-{"t":2400000,"node":"n3","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s"}
-)",
-                   named("session_guarantees"));
-  CHECK_FALSE(r.ok);
-  CHECK(r.detail ==
-        "session s read cart at n3 at 2.400s and went back in time: an earlier read had seen n4#1, n3 had only up to #0");
-}
-
-TEST_CASE("session_guarantees: a restart forgets what a node applied until its log state gives it back",
-          "[checks][variables][var_state]") {
-  auto base = session_state(R"({"cart":{"vv":{"n1":1},"value":["a"]}})");
-  const std::string restart = R"({"t":2500000,"node":"n2","ev":"node_crash"}
-{"t":2600000,"node":"n2","ev":"node_restart"}
-)";
-  const std::string read = R"({"t":3000000,"node":"n2","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s"}
-)";
-  SECTION("the log's state carries the write") {
-    auto r = run_one(base + restart + R"({"t":2600000,"node":"n2","ev":"var_state","source":"log","vars":{"cart":{"vv":{"n1":1},"value":["a"]}}}
-)" + read,
-                     named("session_guarantees"));
+TEST_CASE("session_guarantees: a read is judged by what it returned, not by what its node had applied",
+          "[checks][variables]") {
+  SECTION("the node never traced the apply, but the read returned the write: holds") {
+    auto r = run_one(session_read("", R"("value":["a"],"vv":{"n1":1})"), named("session_guarantees"));
     INFO(r.detail);
     CHECK(r.ok);
   }
-  SECTION("the log held nothing") {
-    auto r = run_one(base + restart + read, named("session_guarantees"));
+  SECTION("the node had applied the write, but the read returned a value without it: fails") {
+    auto r = run_one(session_read(kN2Applies, R"("value":[],"vv":{})"), named("session_guarantees"));
     CHECK_FALSE(r.ok);
-    CHECK(r.detail == "session s read cart at n2 at 3.000s without its own write n1#1 (n2 had n1's writes up to #0)");
+    CHECK(r.detail == "session s read cart at n2 at 2.000s without its own write n1#1 (the read reflects n1's writes up to #0)");
   }
+}
+
+TEST_CASE("session_guarantees: fails when the value read is not what the writes its vv covers imply", "[checks][variables]") {
+  // The read claims n1#1 but returned an empty cart.
+  auto r = run_one(session_read(kN2Applies, R"("value":[],"vv":{"n1":1})"), named("session_guarantees"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "session s read cart at n2 at 2.000s = [], but the writes its vv {\"n1\":1} covers give [\"a\"] (the "
+                    "acknowledged adds not removed (of 1 writes))");
+}
+
+TEST_CASE("session_guarantees: fails when a read carries no vv", "[checks][variables]") {
+  auto r = run_one(session_read(kN2Applies, R"("value":["a"])"), named("session_guarantees"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "session s read cart at n2 at 2.000s, but the read carries no version vector `vv`: what it returned "
+                    "cannot be judged");
+}
+
+TEST_CASE("session_guarantees: fails when a read's vv covers a write the trace does not have", "[checks][variables]") {
+  auto r = run_one(session_read(kN2Applies, R"("value":["a"],"vv":{"n1":2})"), named("session_guarantees"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "session s read cart at n2 at 2.000s: its vv covers n1#2, but the trace has no acknowledged write n1#2 "
+                    "to cart before it");
+}
+
+TEST_CASE("session_guarantees: fails when the variable's resolution cannot be judged", "[checks][variables]") {
+  auto body = kStart + R"({"t":1000000,"node":"n1","ev":"var_write","var":"x","op":"set","value":"a","ok":true,"seq":1,"session":"s","resolve":"no_such_merge"}
+{"t":2000000,"node":"n1","ev":"var_read","var":"x","op":"read","value":"a","ok":true,"session":"s","vv":{"n1":1}}
+)";
+  auto r = run_one(body, named("session_guarantees"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.detail == "session s read x at n1 at 2.000s: cannot judge its value: the merge function \"no_such_merge\" is "
+                    "not registered in this build");
+}
+
+TEST_CASE("session_guarantees: a read before any write returns an empty value", "[checks][variables]") {
+  auto r = run_one(kStart + R"({"t":500000,"node":"n2","ev":"var_read","var":"cart","op":"read","value":[],"ok":true,"session":"s","vv":{}}
+)" + R"({"t":1000000,"node":"n1","ev":"var_write","var":"cart","op":"add","value":"a","ok":true,"seq":1,"session":"s","tag":"n1#1","resolve":"or_set"}
+{"t":2000000,"node":"n2","ev":"var_read","var":"cart","op":"read","value":["a"],"ok":true,"session":"s","vv":{"n1":1}}
+)",
+                   named("session_guarantees"));
+  INFO(r.detail);
+  CHECK(r.ok);
+  CHECK(r.detail.find("2 session reads") == 0);
 }
 
 TEST_CASE("causal_order and session_guarantees: nothing to judge is a failure", "[checks][variables]") {
@@ -462,4 +472,139 @@ TEST_CASE("causal_order and session_guarantees: nothing to judge is a failure", 
   auto session = run_one(body, named("session_guarantees"));
   CHECK_FALSE(session.ok);
   CHECK(session.detail == "no successful session read: nothing to judge");
+}
+
+namespace {
+// `writes` (var_write lines), then every node applies a last write of `var` and holds `value`.
+std::string all_hold(const std::string& writes, const char* var, const std::string& value) {
+  std::string body = kStart + writes;
+  for (const char* n : {"n1", "n2", "n3", "n4", "n5"})
+    body += std::string(R"({"t":3000000,"node":")") + n + R"(","ev":"var_apply","var":")" + var +
+            R"(","origin":"n1","seq":9,"value":)" + value + "}\n";
+  return body;
+}
+const std::string kIncrements = R"({"t":1000000,"node":"n1","ev":"var_write","var":"c","op":"incr","value":2,"ok":true,"seq":1,"resolve":"pn_counter"}
+{"t":1100000,"node":"n2","ev":"var_write","var":"c","op":"incr","value":-5,"ok":true,"seq":1,"resolve":"pn_counter"}
+{"t":1200000,"node":"n1","ev":"var_write","var":"c","op":"incr","value":4,"ok":true,"seq":2,"resolve":"pn_counter"}
+{"t":1300000,"node":"n3","ev":"var_write","var":"c","op":"incr","value":7,"ok":false,"error":"read-only","resolve":"pn_counter"}
+)";
+// Three lww writes: n2's has the greatest timestamp although n3 wrote last.
+const std::string kLww = R"({"t":1000000,"node":"n1","ev":"var_write","var":"x","op":"set","value":"a","ok":true,"seq":1,"hlc":[1000000,0],"resolve":"lww"}
+{"t":1100000,"node":"n2","ev":"var_write","var":"x","op":"set","value":"b","ok":true,"seq":1,"hlc":[1900000,3],"resolve":"lww"}
+{"t":1200000,"node":"n3","ev":"var_write","var":"x","op":"set","value":"c","ok":true,"seq":1,"hlc":[1900000,2],"resolve":"lww"}
+)";
+std::string extremes(const char* resolve) {
+  std::string out;
+  int seq = 1;
+  for (const char* v : {"4", "-3", "9", "2"})
+    out += std::string(R"({"t":1000000,"node":"n1","ev":"var_write","var":"m","op":"set","value":)") + v +
+           R"(,"ok":true,"seq":)" + std::to_string(seq++) + R"(,"resolve":")" + resolve + "\"}\n";
+  return out;
+}
+// vector_clock: n1 writes a; n2, having seen it, writes b (replaces a); n3, concurrently
+// (having seen nothing), writes c. The maximal writes: b and c.
+const std::string kSiblings = R"({"t":1000000,"node":"n1","ev":"var_write","var":"v","op":"set","value":"a","ok":true,"seq":1,"deps":[],"resolve":"vector_clock"}
+{"t":1100000,"node":"n2","ev":"var_write","var":"v","op":"set","value":"b","ok":true,"seq":1,"deps":[["v","n1",1]],"resolve":"vector_clock"}
+{"t":1200000,"node":"n3","ev":"var_write","var":"v","op":"set","value":"c","ok":true,"seq":1,"deps":[],"resolve":"vector_clock"}
+)";
+// A registered merge: "longest" (engine/variables/spec.h) keeps the longest text.
+const std::string kLongest = R"({"t":1000000,"node":"n1","ev":"var_write","var":"l","op":"set","value":"ab","ok":true,"seq":1,"resolve":"longest"}
+{"t":1100000,"node":"n2","ev":"var_write","var":"l","op":"set","value":"abcd","ok":true,"seq":1,"resolve":"longest"}
+{"t":1200000,"node":"n3","ev":"var_write","var":"l","op":"set","value":"xyz","ok":true,"seq":1,"resolve":"longest"}
+)";
+}  // namespace
+
+TEST_CASE("variables_converged: a counter must hold the sum of the acknowledged increments", "[checks][variables]") {
+  auto ok = run_one(all_hold(kIncrements, "c", "1"), named("variables_converged", sec(5)));
+  INFO(ok.detail);
+  CHECK(ok.ok);
+  auto bad = run_one(all_hold(kIncrements, "c", "8"), named("variables_converged", sec(5)));  // the refused +7 counted
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.detail == "every live node holds c = 8 at 5.000s, but the sum of 3 acknowledged increments gives 1");
+}
+
+TEST_CASE("variables_converged: lww must hold the acknowledged write with the greatest timestamp", "[checks][variables]") {
+  auto ok = run_one(all_hold(kLww, "x", R"("b")"), named("variables_converged", sec(5)));
+  INFO(ok.detail);
+  CHECK(ok.ok);
+  auto bad = run_one(all_hold(kLww, "x", R"("c")"), named("variables_converged", sec(5)));  // the last, not the greatest
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.detail == "every live node holds x = \"c\" at 5.000s, but the acknowledged write with the greatest timestamp "
+                      "(n2#1 at 1.100s, of 3) gives \"b\"");
+}
+
+TEST_CASE("variables_converged: max and min must hold the greatest and least acknowledged write", "[checks][variables]") {
+  CHECK(run_one(all_hold(extremes("max"), "m", "9"), named("variables_converged", sec(5))).ok);
+  CHECK(run_one(all_hold(extremes("min"), "m", "-3"), named("variables_converged", sec(5))).ok);
+  auto max = run_one(all_hold(extremes("max"), "m", "2"), named("variables_converged", sec(5)));
+  CHECK_FALSE(max.ok);
+  CHECK(max.detail == "every live node holds m = 2 at 5.000s, but the max of 4 acknowledged writes gives 9");
+  auto min = run_one(all_hold(extremes("min"), "m", "4"), named("variables_converged", sec(5)));
+  CHECK_FALSE(min.ok);
+  CHECK(min.detail == "every live node holds m = 4 at 5.000s, but the min of 4 acknowledged writes gives -3");
+}
+
+TEST_CASE("variables_converged: vector_clock siblings must be exactly the maximal acknowledged writes",
+          "[checks][variables]") {
+  auto ok = run_one(all_hold(kSiblings, "v", R"({"siblings":["c","b"]})"), named("variables_converged", sec(5)));
+  INFO(ok.detail);
+  CHECK(ok.ok);
+  const std::string want = R"(, but the maximal acknowledged writes (n2#1, n3#1 of 3) as siblings gives {"siblings":["b","c"]})";
+  SECTION("a replaced write kept as a sibling") {
+    auto r = run_one(all_hold(kSiblings, "v", R"({"siblings":["a","b","c"]})"), named("variables_converged", sec(5)));
+    CHECK_FALSE(r.ok);
+    CHECK(r.detail == R"(every live node holds v = {"siblings":["a","b","c"]} at 5.000s)" + want);
+  }
+  SECTION("a concurrent write lost") {
+    auto r = run_one(all_hold(kSiblings, "v", R"("b")"), named("variables_converged", sec(5)));
+    CHECK_FALSE(r.ok);
+    CHECK(r.detail == R"(every live node holds v = "b" at 5.000s)" + want);
+  }
+  SECTION("a later write of the same writer replaces its earlier one") {
+    auto r = run_one(all_hold(kSiblings + R"({"t":1300000,"node":"n3","ev":"var_write","var":"v","op":"set","value":"d","ok":true,"seq":2,"deps":[],"resolve":"vector_clock"}
+)",
+                              "v", R"({"siblings":["b","d"]})"),
+                     named("variables_converged", sec(5)));
+    INFO(r.detail);
+    CHECK(r.ok);
+  }
+}
+
+TEST_CASE("variables_converged: a registered merge must hold the merge of the acknowledged writes", "[checks][variables]") {
+  auto ok = run_one(all_hold(kLongest, "l", R"("abcd")"), named("variables_converged", sec(5)));
+  INFO(ok.detail);
+  CHECK(ok.ok);
+  auto bad = run_one(all_hold(kLongest, "l", R"("xyz")"), named("variables_converged", sec(5)));
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.detail == "every live node holds l = \"xyz\" at 5.000s, but the merge \"longest\" of 3 acknowledged writes "
+                      "gives \"abcd\"");
+}
+
+TEST_CASE("variables_converged: fails when the replicas agree on holding nothing despite acknowledged writes",
+          "[checks][variables]") {
+  // vector_clock: no expected value was computed for it before; every replica lost the writes.
+  auto none = run_one(kStart + kSiblings, named("variables_converged", sec(5)));
+  CHECK_FALSE(none.ok);
+  CHECK(none.detail == "every live node holds nothing for v at 5.000s (no value), but it had 3 acknowledged write(s)");
+  auto null = run_one(all_hold(kLww, "x", "null"), named("variables_converged", sec(5)));
+  CHECK_FALSE(null.ok);
+  CHECK(null.detail == "every live node holds nothing for x at 5.000s (null), but it had 3 acknowledged write(s)");
+}
+
+TEST_CASE("variables_converged: fails when a variable's resolution cannot be judged", "[checks][variables]") {
+  auto unknown = run_one(all_hold(R"({"t":1000000,"node":"n1","ev":"var_write","var":"u","op":"set","value":1,"ok":true,"seq":1,"resolve":"no_such_merge"}
+)", "u", "1"),
+                         named("variables_converged", sec(5)));
+  CHECK_FALSE(unknown.ok);
+  CHECK(unknown.detail == "cannot judge u: the merge function \"no_such_merge\" is not registered in this build");
+  auto missing = run_one(all_hold(R"({"t":1000000,"node":"n1","ev":"var_write","var":"u","op":"set","value":1,"ok":true,"seq":1}
+)", "u", "1"),
+                         named("variables_converged", sec(5)));
+  CHECK_FALSE(missing.ok);
+  CHECK(missing.detail == "cannot judge u: the writes do not say how the variable resolves (no `resolve`)");
+  auto not_integer = run_one(all_hold(R"({"t":1000000,"node":"n1","ev":"var_write","var":"u","op":"incr","value":"x","ok":true,"seq":1,"resolve":"g_counter"}
+)", "u", "1"),
+                             named("variables_converged", sec(5)));
+  CHECK_FALSE(not_integer.ok);
+  CHECK(not_integer.detail == "cannot judge u: the write n1#1 has a value that is not an integer (\"x\")");
 }

@@ -43,19 +43,19 @@ sim::CheckResult replay(const json& doc, const std::string& check) {
 
 }  // namespace
 
-TEST_CASE("shrink: a no_false_down failure caused by a pause shrinks to the pause", "[shrink]") {
-  const json doc = read(kBroken + "pause-false-down.json");
-  auto r = sim::shrink(doc, "pause-false-down.json", {});
+TEST_CASE("shrink: a no_false_down failure caused by a lossy link shrinks to the link", "[shrink]") {
+  const json doc = read(kBroken + "lossy-link-false-down.json");
+  auto r = sim::shrink(doc, "lossy-link-false-down.json", {});
   REQUIRE(r.is_ok());
   REQUIRE(r->fails);
   CHECK(r->check == "no_false_down (grace 0us)");
   CHECK_FALSE(r->budget_spent);
   CHECK(r->before.events == 7);
   CHECK(r->before.nodes == 6);
-  // What is left is the cause: the one pause, the paused observer and one peer.
+  // What is left is the cause: the one lossy link and the two nodes at its ends.
   REQUIRE(r->after.events == 1);
-  CHECK(r->smallest["events"][0]["do"] == "pause");
-  CHECK(r->smallest["events"][0]["node"] == "n3");
+  CHECK(r->smallest["events"][0]["do"] == "link");
+  CHECK(r->smallest["events"][0]["loss"] == 0.45);
   CHECK(r->after.nodes == 2);
   CHECK(r->after.workload == 0);
   CHECK(r->after.variables == 0);
@@ -63,10 +63,10 @@ TEST_CASE("shrink: a no_false_down failure caused by a pause shrinks to the paus
   CHECK(r->after.duration < r->before.duration / 2);
   const auto c = replay(r->smallest, "no_false_down");
   CHECK_FALSE(c.ok);
-  CHECK_THAT(c.detail, Catch::Contains("n3 marked") && Catch::Contains("but") && Catch::Contains("was running, unpaused"));
+  CHECK_THAT(c.detail, Catch::Contains("n2 marked n1 down") && Catch::Contains("but") && Catch::Contains("was running, unpaused"));
   CHECK(c.detail == r->detail);
   // Deterministic within the run budget.
-  auto again = sim::shrink(doc, "pause-false-down.json", {});
+  auto again = sim::shrink(doc, "lossy-link-false-down.json", {});
   CHECK(again->smallest == r->smallest);
   CHECK(again->runs == r->runs);
 }
@@ -138,7 +138,7 @@ TEST_CASE("shrink: a scenario that holds is not shrunk, a bad one is refused, an
 
   sim::ShrinkOptions tight;
   tight.max_runs = 4;
-  auto bounded = sim::shrink(read(kBroken + "pause-false-down.json"), "pause-false-down.json", tight);
+  auto bounded = sim::shrink(read(kBroken + "lossy-link-false-down.json"), "lossy-link-false-down.json", tight);
   REQUIRE(bounded.is_ok());
   CHECK(bounded->fails);
   CHECK(bounded->budget_spent);
@@ -148,7 +148,7 @@ TEST_CASE("shrink: a scenario that holds is not shrunk, a bad one is refused, an
   // A check named with --check that does not fail: nothing to shrink.
   sim::ShrinkOptions other;
   other.check = "members_converged";
-  auto none = sim::shrink(read(kBroken + "pause-false-down.json"), "pause-false-down.json", other);
+  auto none = sim::shrink(read(kBroken + "lossy-link-false-down.json"), "lossy-link-false-down.json", other);
   REQUIRE(none.is_ok());
   CHECK_FALSE(none->fails);
 }
@@ -158,7 +158,7 @@ TEST_CASE("cli: mabeam shrink writes the smallest scenario and says how to repla
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string out = (dir / "min.json").string();
-  auto r = test::run_cli("shrink " + kBroken + "pause-false-down.json -o " + out + " -q");
+  auto r = test::run_cli("shrink " + kBroken + "lossy-link-false-down.json -o " + out + " -q");
   INFO(r.out);
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("before: 7 events, 6 nodes, 1 workload entry, 1 variable, 30s"));
