@@ -195,7 +195,9 @@ void FileStorage::sync_async(const std::string& file, SyncDone done) {
 
 // Group commit: the worker takes every job queued since its last round and makes one fsync
 // per file for all of them. A job is queued after its writes returned, so an fsync started
-// after the job was taken covers them; completions are posted in queue order.
+// after the job was taken covers them; completions are posted in queue order. Files are told
+// apart by inode, not by name: after a rewrite (a new file renamed over the old) the same
+// name holds another file, whose appends an fsync of the old descriptor would not cover.
 void FileStorage::worker_loop() {
   for (;;) {
     std::deque<SyncJob> round;
@@ -205,13 +207,22 @@ void FileStorage::worker_loop() {
       if (jobs_.empty()) return;  // stopping, and every started sync is done
       round.swap(jobs_);
     }
-    std::map<std::string, Status> synced;  // file -> the result of this round's fsync
+    std::map<std::pair<dev_t, ino_t>, Status> synced;  // file -> the result of this round's fsync
     for (auto& job : round) {
-      auto it = synced.find(job.what);
-      if (it == synced.end())
-        it = synced.emplace(job.what, ::fsync(job.fd) == 0 ? Status::ok() : Status::io_error(errno_text("fsync " + job.what))).first;
+      struct stat st {};
+      Status s;
+      if (::fstat(job.fd, &st) != 0) {
+        s = Status::io_error(errno_text("fstat " + job.what));
+      } else {
+        auto it = synced.find({st.st_dev, st.st_ino});
+        if (it == synced.end())
+          it = synced.emplace(std::make_pair(st.st_dev, st.st_ino),
+                              ::fsync(job.fd) == 0 ? Status::ok() : Status::io_error(errno_text("fsync " + job.what)))
+                   .first;
+        s = it->second;
+      }
       ::close(job.fd);
-      boost::asio::post(*io_, [done = std::move(job.done), s = it->second] { done(s); });
+      boost::asio::post(*io_, [done = std::move(job.done), s] { done(s); });
     }
   }
 }
