@@ -130,21 +130,6 @@ std::string base64(const std::string& in) {
   return out;
 }
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0) ::close(fd);
-  return port;
-}
-
-
 Result<std::unique_ptr<EtcdCluster>> EtcdCluster::start(const std::string& etcd, const std::vector<std::string>& extra) {
   if (::access(etcd.c_str(), X_OK) != 0)
     return Status::not_found("etcd: expected an executable at " + etcd + " (apt-get install etcd-server), found none");

@@ -42,8 +42,6 @@ class KeepAlive {
 };
 
 std::string base64(const std::string& in);
-// A port nothing listens on now (bound, then released; a child binds it a moment later).
-std::uint16_t free_port();
 
 // Three etcd members on 127.0.0.1 with their data on disk, killed and reaped on destruction.
 class EtcdCluster {

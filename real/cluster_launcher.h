@@ -30,6 +30,9 @@ using Millis = std::chrono::milliseconds;
 
 // Polls `cond` every `step` until it holds or `timeout` passes; returns whether it held.
 bool wait_until(const std::function<bool()>& cond, Millis timeout, Millis step = Millis(20));
+// A port on 127.0.0.1 nothing listens on now (bound, then released, for a child to bind a
+// moment later); 0 if none could be had.
+std::uint16_t free_port();
 
 struct SpawnOptions {
   std::string stderr_path;                    // appended to; empty: /dev/null

@@ -4,10 +4,6 @@
 // `join_failed` after join_timeout while the node keeps retrying with backoff. Processes are
 // started by real/cluster_launcher (127.0.0.1, ephemeral ports, every wait bounded, every
 // child killed and reaped).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <sstream>
@@ -47,19 +43,11 @@ void start(LocalCluster& c, const std::string& name, const std::string& seeds, s
   REQUIRE(s);
 }
 
-// A port that was free a moment ago (bound to 127.0.0.1:0, then released).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(fd);
-  REQUIRE(ok);
-  return ntohs(a.sin_port);
+// A port that was free a moment ago.
+std::uint16_t unused_port() {
+  const std::uint16_t port = real::free_port();
+  REQUIRE(port != 0);
+  return port;
 }
 
 }  // namespace
@@ -131,7 +119,7 @@ TEST_CASE("seeds: nodes sharing one seed list that names each of them form one c
   std::vector<std::uint16_t> ports;
   std::string seeds;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    ports.push_back(free_port());
+    ports.push_back(unused_port());
     seeds += (i ? "," : "") + std::string("127.0.0.1:") + std::to_string(ports.back());
   }
   SECTION("a node whose only seed is itself forms the cluster") {
