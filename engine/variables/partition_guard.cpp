@@ -43,7 +43,12 @@ DurationUs PartitionGuard::lease() const {
 void PartitionGuard::start() {
   stopped_ = false;
   view_ = node_.find<MembershipView>();
-  if (view_) handle_ = view_->subscribe([this](const std::string&, MemberState, MemberState) { evaluate(); });
+  if (view_)
+    handle_ = view_->subscribe([this](const std::string&, MemberState, MemberState) {
+      recount_cluster();
+      evaluate();
+    });
+  recount_cluster();
   evaluate();
   // A random phase, so nodes started together do not pull in step.
   ctx_.after(static_cast<DurationUs>(ctx_.rng().below(static_cast<std::uint64_t>(config_.round))) + 1, [this] { round(); });
@@ -109,6 +114,8 @@ void PartitionGuard::on_pull(const std::string& from, GuardPull&& m) {
   if (!m.self_only)
     for (const auto& [name, at] : fresh_)
       if (name != from && now - at < lease) t.ages.emplace_back(name, now - at);
+  node_.metrics().inc("partition_guard_answers_total");
+  node_.metrics().inc("partition_guard_answer_entries_total", static_cast<double>(t.ages.size()));
   ctx_.send_msg(from, t);
 }
 
@@ -151,7 +158,6 @@ void PartitionGuard::recount_cluster() {
 
 void PartitionGuard::evaluate() {
   if (stopped_) return;
-  recount_cluster();
   const TimeUs now = ctx_.now();
   const DurationUs lease = this->lease();
   // Fresh members of the cluster, newest first; forget entries of members no longer in it.

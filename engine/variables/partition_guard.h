@@ -78,8 +78,8 @@ class PartitionGuard : public Service, public QuorumView {
   void on_change(std::function<void(bool readonly)> fn) override { listeners_.push_back(std::move(fn)); }
 
   const GuardConfig& config() const { return config_; }
-  // Re-reads the membership view and the freshness table (also called on every membership
-  // change, table and lapse).
+  // Re-reads the freshness table against the cluster as last counted (called on every
+  // membership change, table and lapse).
   void evaluate();
 
  private:
@@ -87,6 +87,10 @@ class PartitionGuard : public Service, public QuorumView {
   void rescue();  // a pull to every other member, ahead of a lapse
   void on_pull(const std::string& from, GuardPull&& m);
   void on_table(const std::string& from, GuardTable&& m);
+  // Recounts the cluster from the membership view: at start, on every membership change,
+  // every round and before a rescue (a member membership forgets by reaping it, which it
+  // does not announce, stops counting within a round). Not per table: a view of n members
+  // copied for each of the fanout * n / round tables a cluster receives costs O(n^2) a round.
   void recount_cluster();
   DurationUs lease() const;  // the effective lease: shortened by the drift allowance
 
